@@ -427,6 +427,23 @@ class GridSpec(_Strict):
     binary: bool = Field(False, description="Forbid simultaneous import and export (MILP).")
 
 
+class PpaShare(_Strict):
+    """A member's share of a clean-energy project, as a fraction, an annual energy or a capacity."""
+
+    project: str = Field(description="Name of a project in the case's 'projects'.")
+    share: Fraction | None = Field(None, description="Fraction of the project's output.")
+    annual_kwh: EnergyKWh | None = Field(None, ge=0.0, description="Contracted energy per year.")
+    capacity_kw: PowerKW | None = Field(None, ge=0.0, description="Contracted capacity, kW.")
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> PpaShare:
+        given = [k for k in ("share", "annual_kwh", "capacity_kw") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of share, annual_kwh and capacity_kw"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+
 class Member(_Strict):
     """A participant with its assets and its tariff."""
 
@@ -441,6 +458,8 @@ class Member(_Strict):
         default_factory=list)
     flexible_load: FlexibleLoadSpec | None = None
     grid: GridSpec = Field(default_factory=GridSpec)
+    ppa: Annotated[list[PpaShare], BeforeValidator(_as_list)] = Field(
+        default_factory=list, description="Shares of clean-energy projects (procurement).")
     seed: int | None = Field(None, description="Base seed of this member's random profiles.")
 
     @model_validator(mode="after")
@@ -488,6 +507,45 @@ class MarketSpec(_Strict):
     pairs: list[BilateralPair] = Field(default_factory=list, description="Bilateral fees/limits.")
 
 
+class ProjectSpec(_Strict):
+    """A clean-energy plant whose output members buy shares of (a PPA)."""
+
+    name: Name
+    kind: Literal["solar", "wind"]
+    pv: PVSpec | None = None
+    wind: WindSpec | None = None
+    site: SiteSpec | None = Field(None, description="Default: the case's site.")
+    seed: int | None = None
+
+    @model_validator(mode="after")
+    def _asset_matches_kind(self) -> ProjectSpec:
+        if self.kind == "solar" and (self.pv is None or self.wind is not None):
+            raise ValueError("a solar project needs 'pv' (and no 'wind')")
+        if self.kind == "wind" and (self.wind is None or self.pv is not None):
+            raise ValueError("a wind project needs 'wind' (and no 'pv')")
+        return self
+
+
+class ProcurementBatterySpec(BatterySpec):
+    """A battery owned by the pool, dispatched to raise pooled carbon-free energy."""
+
+
+class ProcurementSpec(_Strict):
+    """Settings of a pooled clean-energy procurement study."""
+
+    swap: Literal["prorata", "optimal"] = "prorata"
+    eligibility_min_re: Fraction = Field(0.5, description="Volumetric RE needed to export RECs.")
+    rec_price_per_mwh: NonNegative = Field(8.0, description="Certificate price, currency/MWh.")
+    swap_price_per_mwh: NonNegative | None = Field(None, description="Default: the REC price.")
+    shortfall_price_per_mwh: NonNegative | None = Field(
+        None, description="Cost of covering unmatched load with certificates; default REC price.")
+    manager_fee: Fraction = Field(0.2, description="Pool manager's share of the swap value.")
+    energy_tariff: str | None = Field(None, description="Tariff whose import price settles "
+                                                        "PPA energy hourly (shape risk).")
+    ppa_price_per_mwh: NonNegative | None = Field(None, description="PPA strike price.")
+    battery: ProcurementBatterySpec | None = None
+
+
 class ReserveProductSpec(_Strict):
     """An ancillary-service reserve product that batteries and generators may provide."""
 
@@ -521,10 +579,12 @@ class Case(_Strict):
     community: CommunitySpec = Field(default_factory=CommunitySpec)
     market: MarketSpec = Field(default_factory=MarketSpec)
     reserves: list[ReserveProductSpec] = Field(default_factory=list)
+    projects: list[ProjectSpec] = Field(default_factory=list, description="PPA plants.")
+    procurement: ProcurementSpec | None = None
     voll_per_kwh: NonNegative | None = Field(None, description="Value of lost load; None: no shedding.")
     curtailment_cost_per_kwh: NonNegative = 0.0
 
-    @field_validator("weather", "tariffs", "members", "community", mode="before")
+    @field_validator("weather", "tariffs", "members", "community", "projects", mode="before")
     @classmethod
     def _resolve_paths(cls, value: Any, info: ValidationInfo) -> Any:
         base = (info.context or {}).get("base_dir")
@@ -798,6 +858,29 @@ def _cross_reference_problems(data: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(tariff, str) and tariffs and tariff not in tariffs:
             problems.append({"path": f"members[{i}]({name}).tariff", "value": tariff,
                              "message": f"no such tariff; defined: {', '.join(map(str, tariffs))}"})
+    projects = [p.get("name") for p in data.get("projects") or [] if isinstance(p, dict)]
+    share_sum: dict[Any, float] = {}
+    for i, m in enumerate(members):
+        ppas = m.get("ppa") if isinstance(m, dict) else None
+        for j, ppa in enumerate([ppas] if isinstance(ppas, dict) else ppas or []):
+            if not isinstance(ppa, dict):
+                continue
+            if ppa.get("project") not in projects:
+                problems.append({"path": f"members[{i}]({m.get('name')}).ppa[{j}].project",
+                                 "value": ppa.get("project"),
+                                 "message": "no such project; defined: "
+                                            + (", ".join(map(str, projects)) or "none")})
+            if isinstance(ppa.get("share"), int | float):
+                share_sum[ppa.get("project")] = share_sum.get(ppa.get("project"), 0.0) + ppa["share"]
+    for project, total in share_sum.items():
+        if total > 1.0 + 1e-9:
+            problems.append({"path": "members[*].ppa", "value": round(total, 6),
+                             "message": f"shares of project {project!r} add up to more than 100 %"})
+    procurement = data.get("procurement") if isinstance(data.get("procurement"), dict) else {}
+    energy_tariff = procurement.get("energy_tariff")
+    if isinstance(energy_tariff, str) and tariffs and energy_tariff not in tariffs:
+        problems.append({"path": "procurement.energy_tariff", "value": energy_tariff,
+                         "message": f"no such tariff; defined: {', '.join(map(str, tariffs))}"})
     community = data.get("community") if isinstance(data.get("community"), dict) else {}
     shared = community.get("shared_battery")
     if isinstance(shared, dict) and isinstance(shared.get("shares"), dict):
@@ -826,10 +909,15 @@ def _file_problems(case: Case) -> list[dict[str, Any]]:
         index = case.time_index()
     except ValueError as exc:
         return [{"path": "time", "message": str(exc)}]
+    owners: list[tuple[str, list[tuple[str, Any]]]] = []
     for i, m in enumerate(case.members):
         specs: list[tuple[str, Any]] = [("load", m.load)]
         specs += [(f"pv[{j}]", pv) for j, pv in enumerate(m.pv)]
         specs += [(f"wind[{j}]", w) for j, w in enumerate(m.wind)]
+        owners.append((f"members[{i}]({m.name})", specs))
+    for i, project in enumerate(case.projects):
+        owners.append((f"projects[{i}]({project.name})", [("pv", project.pv), ("wind", project.wind)]))
+    for owner, specs in owners:
         for where, spec in specs:
             source = spec.source() if spec is not None else None
             if source is None:
@@ -837,13 +925,11 @@ def _file_problems(case: Case) -> list[dict[str, Any]]:
             try:
                 values = read_column(source.file, source.column, index)
             except FileProblem as exc:
-                problems.append({"path": f"members[{i}]({m.name}).{where}.file",
-                                 "message": str(exc)})
+                problems.append({"path": f"{owner}.{where}.file", "message": str(exc)})
                 continue
             if (values < 0).any():
                 row = int((values < 0).argmax())
-                problems.append({"path": f"members[{i}]({m.name}).{where}.file",
-                                 "value": float(values[row]),
+                problems.append({"path": f"{owner}.{where}.file", "value": float(values[row]),
                                  "message": f"negative value at data row {row + 1} of "
                                             f"{source.file.name}:{source.column}; powers are >= 0"})
     for name, tariff in case.tariffs.items():
