@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable
@@ -297,7 +298,7 @@ class WindSpec(_Strict):
                              f"{self.cut_out} m/s")
         if self.curve is not None:
             speeds = [s for s, _ in self.curve]
-            if len(speeds) < 2 or any(b <= a for a, b in zip(speeds, speeds[1:], strict=False)):
+            if len(speeds) < 2 or any(b <= a for a, b in itertools.pairwise(speeds)):
                 raise ValueError("curve speeds must be at least two, strictly increasing")
             if any(not 0.0 <= f <= 1.0 for _, f in self.curve):
                 raise ValueError("curve powers are fractions of capacity, between 0 and 1")

@@ -7,7 +7,6 @@ holds a whole number of steps. Leap years are real years: 2024 has 8,784 hours.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 ALLOWED_MINUTES = (5, 10, 15, 20, 30, 60)
@@ -87,15 +86,18 @@ def step_hours(index: pd.DatetimeIndex) -> float:
     --------
     >>> step_hours(pd.date_range("2024-01-01", periods=4, freq="15min", tz="UTC"))
     0.25
+    >>> step_hours(pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 00:30"]))
+    0.5
     """
     if index.freq is not None:
         return pd.Timedelta(index.freq).total_seconds() / 3600.0
     if len(index) < 2:
         raise ValueError("cannot infer the step of an index with fewer than two labels and no freq")
-    deltas = np.diff(index.asi8)
-    if not np.all(deltas == deltas[0]):
+    # Differences as Timedeltas, not raw integers: pandas may store microseconds or nanoseconds.
+    deltas = pd.TimedeltaIndex(index[1:] - index[:-1])
+    if not (deltas == deltas[0]).all():
         raise ValueError("the time index is not regular")
-    return float(deltas[0]) / 3.6e12
+    return deltas[0].total_seconds() / 3600.0
 
 
 def utc_naive(index: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -1,0 +1,186 @@
+"""The ``gridshare`` command line. Parses input, calls the API, shows the result — nothing more.
+
+Every user error (a bad case file, an infeasible model, a wrong option) ends with a readable message
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gridshare import __version__
+
+app = typer.Typer(
+    name="gridshare",
+    help="Plan, optimise, price and simulate shared energy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+CasePath = Annotated[Path, typer.Argument(help="Case file (.yaml, .yml or .json).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"gridshare {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Plan, optimise, price and simulate shared energy."""
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors a user can cause into a message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from gridshare.case import CaseError
+        from gridshare.datafiles import FileProblem
+
+        model_errors: tuple[type[BaseException], ...] = ()
+        try:
+            from gridshare.model import InfeasibleError, SolverError
+
+            model_errors = (InfeasibleError, SolverError)
+        except ImportError:  # pragma: no cover - the core is always installed with the package
+            pass
+        try:
+            return func(*args, **kwargs)
+        except CaseError as exc:
+            err_console.print(f"[bold red]invalid case[/]: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except (*model_errors, FileProblem, ValueError, OSError) as exc:
+            err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _load(path: Path):
+    from gridshare.case import load_case
+
+    return load_case(path)
+
+
+@app.command()
+@user_errors
+def validate(case: CasePath) -> None:
+    """Check a case file; print a summary, or every problem with its field path (exit 2)."""
+    loaded = _load(case)
+    index = loaded.time_index()
+    console.print(f"[green]ok[/]: {case} — {loaded.name!r}, {len(loaded.members)} members, "
+                  f"{len(index)} steps of {loaded.time.resolution} from {index[0]} "
+                  f"({loaded.time.timezone}), tariffs: {', '.join(loaded.tariffs)}")
+
+
+@app.command()
+@user_errors
+def profiles(
+    case: CasePath,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .parquet or .csv file.")] = Path(
+        "out/profiles.parquet"),
+) -> None:
+    """Generate every member's load, PV and wind profiles and write them to a file."""
+    from gridshare.profiles.members import energy_summary, member_profiles, write_profiles
+
+    loaded = _load(case)
+    data = member_profiles(loaded, progress=True)
+    path = write_profiles(data, out)
+    unit = "MWh" if float(data["load_kw"].sum()) * data.attrs["step_hours"] > 1e6 else "kWh"
+    _print_frame(energy_summary(data, unit), title=f"Energy per member — {loaded.name} ({unit})",
+                 float_format="{:,.1f}")
+    console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def optimize(
+    case: CasePath,
+    mode: Annotated[str, typer.Option(help="individual, collective, collective_fair or "
+                                           "post_delivery.")] = "collective",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Save the result (.nc or "
+                                                                  ".parquet).")] = None,
+    algorithm: Annotated[str, typer.Option(help="auto, simplex, ipm, ipm_no_crossover or "
+                                                "pdlp.")] = "auto",
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, s.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
+) -> None:
+    """Optimise a case and print each member's costs, the total and the saving versus alone."""
+    from gridshare.model.run import optimise_case
+
+    loaded = _load(case)
+    outcome = optimise_case(loaded, mode=mode, algorithm=algorithm, time_limit_s=time_limit,
+                            mip_gap=mip_gap, threads=threads)
+    _print_frame(outcome.table, title=f"{loaded.name} — {mode} ({loaded.currency})",
+                 float_format="{:,.2f}")
+    console.print(outcome.summary)
+    if out is not None:
+        console.print(f"wrote {outcome.result.save(out)}")
+
+
+@app.command()
+@user_errors
+def explain(
+    result: Annotated[Path, typer.Argument(help="A result saved by `gridshare optimize --out`.")],
+    member: Annotated[str, typer.Option(help="Member name.")],
+    step: Annotated[int, typer.Option(help="Time step (0-based).")],
+) -> None:
+    """Say which constraints bind for a member at a step, with their shadow prices, and why."""
+    from gridshare.model import Result
+    from gridshare.model import explain as explain_step
+
+    loaded = Result.load(result)
+    for finding in explain_step(loaded, member, step):
+        console.print(f"- {finding}", highlight=False)
+
+
+@app.command()
+@user_errors
+def demo(
+    case: Annotated[Path | None, typer.Argument(help="Case file; default: the bundled example.")] = None,
+) -> None:
+    """Run the main job on the bundled example: validate, write profiles, optimise the community."""
+    case = case or EXAMPLES / "community_households.yaml"
+    console.rule(f"gridshare demo — {case.name}")
+    validate(case)
+    profiles(case, Path("out/profiles.parquet"))
+    optimize(case, mode="collective_fair", out=Path("out/result.nc"), algorithm="auto",
+             time_limit=None, mip_gap=None, threads=None)
+
+
+def _print_frame(frame: Any, title: str, float_format: str = "{:,.3f}") -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column(frame.index.name or "", style="bold")
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for label, row in frame.iterrows():
+        table.add_row(str(label), *[float_format.format(v) if isinstance(v, float) else str(v)
+                                    for v in row.tolist()])
+    console.print(table)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m gridshare`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
