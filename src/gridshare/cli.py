@@ -25,8 +25,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Tables are wide; a pipe or a log file gets 160 columns rather than rich's 80.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -149,8 +150,15 @@ def explain(
     from gridshare.model import explain as explain_step
 
     loaded = Result.load(result)
-    for finding in explain_step(loaded, member, step):
-        console.print(f"- {finding}", highlight=False)
+    findings = explain_step(loaded, member, step)
+    table = Table(title=f"{member}, step {step}", title_justify="left")
+    for col, justify in (("family", "left"), ("binds", "left"), ("shadow price", "right"),
+                         ("why", "left")):
+        table.add_column(col, justify=justify)
+    for f in findings:
+        dual = "" if f.dual != f.dual else f"{f.dual:.4g}"  # NaN: no dual
+        table.add_row(f.family, "yes" if f.binding else "no", dual, f.sentence)
+    console.print(table)
 
 
 @app.command()
