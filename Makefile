@@ -28,7 +28,6 @@ test: $(TEST_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(TEST_STAMP)
 	$(BIN)/pip install --quiet -e ".[test,bench]"

@@ -81,3 +81,25 @@ def test_profiles_bad_suffix(tmp_path):
                     tmp_path / "p.xlsx")
     assert result.exit_code == 2
     assert "use .parquet or .csv" in result.output
+
+
+def test_procure_ercot_example_through_the_cli(tmp_path):
+    from gridshare.procurement import run_procurement
+
+    out = tmp_path / "pool"
+    result = invoke("procure", EXAMPLES / "procurement_ercot.yaml", "--swap", "optimal", "--out", out)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out / "participants.csv", index_col=0)
+    assert list(written.index) == ["datacenter", "hospital", "retailer", "offices", "manufacturer"]
+    # the CLI's table is the API's table (an independent call on the same case)
+    api = run_procurement(load_case(EXAMPLES / "procurement_ercot.yaml"), swap="optimal", battery=False)
+    assert written["optimised_cfe_pct"].to_numpy() == pytest.approx(
+        api.participants["optimised_cfe_pct"].to_numpy(), rel=1e-9)
+    assert (out / "procurement.xlsx").exists()
+    assert "pooled_cfe_pct" in result.stdout
+
+
+def test_procure_bad_swap_method():
+    result = invoke("procure", EXAMPLES / "procurement_ercot.yaml", "--swap", "greedy")
+    assert result.exit_code == 2
+    assert "use prorata or optimal" in result.output

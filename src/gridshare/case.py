@@ -237,6 +237,9 @@ class PVSpec(_Strict):
     dc_ac_ratio: float = Field(1.2, ge=0.5, le=3.0, description="kWp per kW of inverter.")
     gamma_pdc: float = Field(-0.0037, ge=-0.02, le=0.0, description="Power temperature coefficient, 1/K.")
     annual_kwh: EnergyKWh | None = Field(None, ge=0.0, description="Rescale each calendar year to this.")
+    cloudiness: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.3, description="Mean daily cloud cover of the synthetic weather, 0 (always clear) to <1; "
+                         "desert sites ~0.1, Atlantic Europe ~0.3, central Europe ~0.45.")
     seed: int | None = None
     curtailable: bool = True
     file: Path | None = None

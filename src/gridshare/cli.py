@@ -46,6 +46,9 @@ def main(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Plan, optimise, price and simulate shared energy."""
+    from gridshare.perf import prefer_small_pages
+
+    prefer_small_pages()
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -163,6 +166,35 @@ def explain(
 
 @app.command()
 @user_errors
+def procure(
+    case: CasePath,
+    swap: Annotated[str | None, typer.Option(help="prorata or optimal (default: the case's).")] = None,
+    rec_price: Annotated[float | None, typer.Option(help="REC price, currency/MWh.")] = None,
+    battery: Annotated[bool, typer.Option("--battery/--no-battery",
+                                          help="Dispatch the case's pool battery.")] = True,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables.")] = None,
+) -> None:
+    """Pooled clean-energy procurement: hourly CFE, REC swaps and financials per participant."""
+    from gridshare.procurement import run_procurement
+
+    if swap is not None and swap not in ("prorata", "optimal"):
+        raise ValueError(f"--swap {swap!r}: use prorata or optimal")
+    loaded = _load(case)
+    result = run_procurement(loaded, swap=swap, rec_price=rec_price, battery=battery)
+    _print_frame(result.participants, title=f"{loaded.name} — participants", float_format="{:,.2f}")
+    pool = Table(title="pool", title_justify="left")
+    pool.add_column("figure")
+    pool.add_column("value", justify="right")
+    for key, value in result.pool.items():
+        pool.add_row(str(key), _number(value))
+    console.print(pool)
+    if out is not None:
+        written = result.write(out)
+        console.print(f"wrote {len(written)} files to {out}")
+
+
+@app.command()
+@user_errors
 def demo(
     case: Annotated[Path | None, typer.Argument(help="Case file; default: the bundled example.")] = None,
 ) -> None:
@@ -173,6 +205,15 @@ def demo(
     profiles(case, Path("out/profiles.parquet"))
     optimize(case, mode="collective_fair", out=Path("out/result.nc"), algorithm="auto",
              time_limit=None, mip_gap=None, threads=None)
+
+
+def _number(value: Any) -> str:
+    """Readable numbers: thousands separators, two decimals, integers as integers."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
 
 
 def _print_frame(frame: Any, title: str, float_format: str = "{:,.3f}") -> None:

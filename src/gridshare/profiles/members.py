@@ -103,12 +103,12 @@ def member_profiles(case: Case, progress: bool = False) -> xr.Dataset:
             if pv.source() is not None:
                 out["pv_kw"][i] += _measured(pv.source(), index)
                 continue
-            key = (pv.losses, pv.inverter_efficiency, pv.dc_ac_ratio, pv.gamma_pdc,
+            key = (pv.losses, pv.inverter_efficiency, pv.dc_ac_ratio, pv.gamma_pdc, pv.cloudiness,
                    pv.annual_kwh is None)
             seed = asset_seed(m.seed if m.seed is not None else case.seed, m.name, "pv", j,
                               pv.seed)
             pv_groups[key].append((i, pv, seed))
-    for (losses, eff, ratio, gamma, _), rows in pv_groups.items():
+    for (losses, eff, ratio, gamma, cloudiness, _), rows in pv_groups.items():
         specs = [spec for _, spec, _ in rows]
         annual = None
         if specs[0].annual_kwh is not None:
@@ -118,7 +118,7 @@ def member_profiles(case: Case, progress: bool = False) -> xr.Dataset:
                             azimuth=np.array([s.azimuth for s in specs]),
                             seeds=np.array([seed for _, _, seed in rows]), losses=losses,
                             inverter_efficiency=eff, dc_ac_ratio=ratio, gamma_pdc=gamma,
-                            weather=weather, annual_kwh=annual)
+                            weather=weather, annual_kwh=annual, cloudiness=cloudiness)
         np.add.at(out["pv_kw"], [i for i, _, _ in rows], power)
     steps.update(1)
 
