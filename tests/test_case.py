@@ -211,7 +211,7 @@ def test_round_trip(tmp_path, suffix):
 
 
 @pytest.mark.parametrize("name", ["community_households", "procurement_ercot",
-                                  "datacenter_ercot_50mw"])
+                                  "datacenter_ercot_50mw", "rec_lem_community"])
 def test_examples_validate_and_round_trip(tmp_path, name):
     case = load_case(EXAMPLES / f"{name}.yaml")
     assert load_case(save_case(case, tmp_path / f"{name}.json")) == case

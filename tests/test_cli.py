@@ -28,7 +28,7 @@ def test_version():
 
 
 @pytest.mark.parametrize("name", ["community_households", "procurement_ercot",
-                                  "datacenter_ercot_50mw"])
+                                  "datacenter_ercot_50mw", "rec_lem_community"])
 def test_validate_examples(name):
     result = invoke("validate", EXAMPLES / f"{name}.yaml")
     assert result.exit_code == 0, result.output
@@ -103,3 +103,26 @@ def test_procure_bad_swap_method():
     result = invoke("procure", EXAMPLES / "procurement_ercot.yaml", "--swap", "greedy")
     assert result.exit_code == 2
     assert "use prorata or optimal" in result.output
+
+
+@pytest.mark.parametrize("mechanism", ["mmr", "crossing", "sdrc"])
+def test_price_rec_example_money_balances(tmp_path, mechanism):
+    out = tmp_path / mechanism
+    result = invoke("price", EXAMPLES / "rec_lem_community.yaml", "--mechanism", mechanism,
+                    "--out", out)
+    assert result.exit_code == 0, result.output
+    bills = pd.read_csv(out / "bills.csv", index_col=0)
+    # what buyers pay in the local market is what sellers receive (fees go to the grid operator)
+    assert bills["lem_purchases"].sum() == pytest.approx(bills["lem_sales_revenue"].sum(), rel=1e-9)
+    # the fee is 0.012 EUR per kWh bought inside the community (the case's grid-access tariff)
+    accepted = pd.read_csv(out / "accepted.csv")
+    bought = accepted.loc[accepted["side"] == "buy", "kwh"].sum()
+    assert bills["fees"].sum() == pytest.approx(0.012 * bought, rel=1e-9)
+    prices = pd.read_csv(out / "prices.csv")
+    assert len(prices) == 96
+
+
+def test_price_unknown_mechanism():
+    result = invoke("price", EXAMPLES / "rec_lem_community.yaml", "--mechanism", "auction")
+    assert result.exit_code == 2
+    assert "use one of mmr, sdr, sdrc, crossing, dual" in result.output

@@ -429,6 +429,8 @@ class GridSpec(_Strict):
     min_power_factor: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     load_power_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     binary: bool = Field(False, description="Forbid simultaneous import and export (MILP).")
+    contracted_power_kw: PowerKW | None = Field(
+        None, ge=0.0, description="Contracted power; imports above it pay the REC rules' penalty.")
 
 
 class PpaShare(_Strict):
@@ -502,6 +504,40 @@ class BilateralPair(_Strict):
     limit_kw: PowerKW | None = Field(None, ge=0.0)
 
 
+class PricingSpec(_Strict):
+    """How local-energy-market prices are set (``gridshare price``)."""
+
+    mechanism: Literal["crossing_value", "mmr", "sdr", "sdrc", "dual"] = "mmr"
+    pruned: bool = Field(False, description="Price only the offers a pool clearing accepts.")
+    timeframe: Literal["pre", "post"] = Field("pre", description="Forecast (pre) or metered (post).")
+    stage: Literal["single", "two"] = Field("two", description="two: nobody pays more than alone.")
+    loop: bool = Field(False, description="Iterate prices with the members' responses.")
+    tol_per_kwh: float = Field(0.01, gt=0.0, description="Loop stop: distance between price vectors.")
+    max_iter: int = Field(20, ge=1, le=1000)
+    damping: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    averaging: bool = False
+    divisor: Fraction = Field(0.5, description="MMR: 0 = highest sell value, 1 = lowest buy value.")
+    compensation: Fraction | None = Field(None, description="SDRC factor c (default 0.5).")
+    increment_per_kwh: NonNegative = 0.0
+
+
+class RecRulesSpec(_Strict):
+    """Renewable-energy-community operating rules (after the 2023 Portuguese REC rules)."""
+
+    grid_access_fee_per_kwh: NonNegative = Field(0.0, description="On energy exchanged inside.")
+    wholesale_tariff: str | None = Field(
+        None, description="Tariff whose import/export prices are the community's wholesale "
+                          "buy/sell prices (community-level market access).")
+    wholesale_limit_kw: PowerKW | None = Field(None, ge=0.0)
+    contracted_power_penalty_per_kw: NonNegative = Field(
+        0.0, description="Per kW of the largest excess over a member's grid.contracted_power_kw.")
+    battery_degradation_cost_per_kwh: NonNegative | None = None
+    allocation_above_consumption: bool = Field(
+        True, description="A member may receive more than it consumes and sell the rest.")
+    strictly_positive_shares: bool = False
+    per_step_shares: bool = True
+
+
 class MarketSpec(_Strict):
     """How members exchange energy inside the community."""
 
@@ -509,6 +545,8 @@ class MarketSpec(_Strict):
     fee_per_kwh: NonNegative = Field(0.0, description="Per kWh bought inside the community.")
     loss: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="Share lost in transfer.")
     pairs: list[BilateralPair] = Field(default_factory=list, description="Bilateral fees/limits.")
+    pricing: PricingSpec = Field(default_factory=PricingSpec)
+    rec_rules: RecRulesSpec | None = None
 
 
 class ProjectSpec(_Strict):
@@ -893,6 +931,11 @@ def _cross_reference_problems(data: dict[str, Any]) -> list[dict[str, Any]]:
                 problems.append({"path": "community.shared_battery.shares", "value": who,
                                  "message": "share for a member that does not exist"})
     market = data.get("market") if isinstance(data.get("market"), dict) else {}
+    rules = market.get("rec_rules") if isinstance(market.get("rec_rules"), dict) else {}
+    wholesale = rules.get("wholesale_tariff")
+    if isinstance(wholesale, str) and tariffs and wholesale not in tariffs:
+        problems.append({"path": "market.rec_rules.wholesale_tariff", "value": wholesale,
+                         "message": f"no such tariff; defined: {', '.join(map(str, tariffs))}"})
     for i, pair in enumerate(market.get("pairs") or []):
         if not isinstance(pair, dict):
             continue

@@ -193,6 +193,57 @@ def procure(
         console.print(f"wrote {len(written)} files to {out}")
 
 
+MECHANISM_NAMES = {"crossing": "crossing_value", "crossing_value": "crossing_value", "mmr": "mmr",
+                   "sdr": "sdr", "sdrc": "sdrc", "dual": "dual"}
+
+
+@app.command()
+@user_errors
+def price(
+    case: CasePath,
+    mechanism: Annotated[str | None, typer.Option(help="mmr, sdr, sdrc, crossing or dual "
+                                                       "(default: the case's).")] = None,
+    timeframe: Annotated[str | None, typer.Option(help="pre (forecast) or post (metered).")] = None,
+    structure: Annotated[str | None, typer.Option(help="pool or bilateral (default: the case's "
+                                                       "exchange).")] = None,
+    pruned: Annotated[bool | None, typer.Option("--pruned/--full",
+                                                help="Price only accepted offers.")] = None,
+    loop: Annotated[bool | None, typer.Option("--loop/--no-loop",
+                                              help="Iterate prices with members' responses.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for prices, accepted "
+                                                                  "offers and bills.")] = None,
+) -> None:
+    """Local-energy-market prices, accepted offers and every member's bill alone and together."""
+    from gridshare.market.run import rules_from_case, run_pricing
+
+    loaded = _load(case)
+    spec = loaded.market.pricing
+    chosen = mechanism or spec.mechanism
+    if chosen not in MECHANISM_NAMES:
+        raise ValueError(f"--mechanism {chosen!r}: use one of mmr, sdr, sdrc, crossing, dual")
+    default_structure = "bilateral" if loaded.market.exchange == "bilateral" else "pool"
+    result = run_pricing(
+        loaded, MECHANISM_NAMES[chosen], timeframe or spec.timeframe,
+        structure or default_structure, spec.pruned if pruned is None else pruned,
+        spec.loop if loop is None else loop, stage=spec.stage, divisor=spec.divisor,
+        compensation=spec.compensation, increment=spec.increment_per_kwh, tol=spec.tol_per_kwh,
+        max_iter=spec.max_iter, damping=spec.damping, averaging=spec.averaging,
+        rules=rules_from_case(loaded))
+    _print_frame(result.bills, title=f"{loaded.name} — bills ({loaded.currency})",
+                 float_format="{:,.2f}")
+    summary = Table(title="market", title_justify="left")
+    summary.add_column("figure")
+    summary.add_column("value", justify="right")
+    for key, value in result.summary().items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+        summary.add_row(str(key), _number(value))
+    console.print(summary)
+    if out is not None:
+        written = result.write(out)
+        console.print(f"wrote {written}")
+
+
 @app.command()
 @user_errors
 def demo(

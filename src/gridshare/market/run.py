@@ -262,3 +262,35 @@ def run_pricing(inputs_or_case: Any, mechanism: str = "mmr", timeframe: str = "p
     return PricingResult(prices=prices, accepted=accepted, bills=settlement.bills,
                          settlement=settlement, pricing=pricing, collective=collective,
                          loop=loop_result, trades=trades, settings=settings)
+
+
+def rules_from_case(case: Any) -> RecRules:
+    """The REC operating rules of a case's ``market.rec_rules`` section (defaults when absent).
+
+    Wholesale prices come from the tariff the section names; contracted power from each member's
+    ``grid.contracted_power_kw``.
+    """
+    from gridshare.tariffs import tariff_prices
+
+    spec = case.market.rec_rules
+    contracted = {m.name: float(m.grid.contracted_power_kw) for m in case.members
+                  if m.grid.contracted_power_kw is not None}
+    if spec is None:
+        return RecRules(contracted_power_kw=contracted or None)
+    buy = sell = None
+    if spec.wholesale_tariff is not None:
+        prices = tariff_prices(case.tariffs[spec.wholesale_tariff], case.time_index())
+        buy = prices["import_price"].to_numpy()
+        sell = prices["export_price"].to_numpy()
+    return RecRules(
+        grid_access_fee_per_kwh=spec.grid_access_fee_per_kwh,
+        wholesale_buy_price=buy,
+        wholesale_sell_price=sell,
+        wholesale_limit_kw=spec.wholesale_limit_kw,
+        contracted_power_kw=contracted or None,
+        contracted_power_penalty_per_kw=spec.contracted_power_penalty_per_kw,
+        battery_degradation_cost_per_kwh=spec.battery_degradation_cost_per_kwh,
+        allocation_above_consumption=spec.allocation_above_consumption,
+        strictly_positive_shares=spec.strictly_positive_shares,
+        per_step_shares=spec.per_step_shares,
+    )
