@@ -211,7 +211,8 @@ def power_curve(speed: float | np.ndarray | pd.Series, capacity_kw: float | np.n
         ramp = (v ** 3 - cut_in ** 3) / (rated ** 3 - cut_in ** 3)
         frac = np.where(v < cut_in, 0.0, np.where(v < rated, ramp, np.where(v < cut_out, 1.0,
                                                                               0.0)))
-    power = frac * capacity
+    # v**3 - cut_in**3 can round to a hair below zero at v == cut_in; output never leaves [0, 1]
+    power = np.clip(frac, 0.0, 1.0) * capacity
     if isinstance(speed, pd.Series):
         return pd.Series(power, index=speed.index, name="wind_kw")
     return power
