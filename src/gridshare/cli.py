@@ -244,6 +244,102 @@ def price(
         console.print(f"wrote {written}")
 
 
+def _print_block(title: str, data: dict[str, Any], prefix: str = "") -> None:
+    """Print a nested summary dict as one two-column table."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+
+    def rows(items: dict[str, Any], head: str) -> None:
+        for key, value in items.items():
+            name = f"{head}{key}"
+            if isinstance(value, dict):
+                rows(value, f"{name}.")
+            elif isinstance(value, list | tuple):
+                table.add_row(name, ", ".join(_number(v) for v in value))
+            else:
+                table.add_row(name, _number(value))
+
+    rows(data, prefix)
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def dispatch(
+    case: Annotated[Path, typer.Argument(help="Microgrid case (.json in the data-centre format).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the result as JSON.")] = None,
+    mip_gap: Annotated[float, typer.Option(help="Relative MIP gap.")] = 1e-3,
+    time_limit: Annotated[float, typer.Option(help="Solver time limit, s.")] = 60.0,
+    price_scale: Annotated[float, typer.Option(help="Multiply every price (sensitivity).")] = 1.0,
+) -> None:
+    """Data-centre microgrid dispatch with ancillary services, N-1 and ride-through."""
+    from gridshare.microgrid import run_dispatch
+
+    result = run_dispatch(case, mip_gap=mip_gap, time_limit_s=time_limit, price_scale=price_scale)
+    _print_block(f"dispatch — {case.name}", result.summary())
+    if out is not None:
+        console.print(f"wrote {result.to_json(out)}")
+
+
+@app.command()
+@user_errors
+def powerflow(
+    case: Annotated[Path, typer.Argument(help="Microgrid case (.json in the data-centre format).")],
+    arch: Annotated[str, typer.Option(help="ac_racks or dc_800v.")] = "ac_racks",
+    mode: Annotated[str, typer.Option(help="training, inference or mixed IT load.")] = "mixed",
+    hours: Annotated[int, typer.Option(help="Hours of dispatch to check.")] = 24,
+    pf_sweep: Annotated[str | None, typer.Option(help="Power factors, e.g. 0.94,0.97,0.995.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the tables.")] = None,
+) -> None:
+    """Power-flow feasibility of the interconnection over the dispatch, with a power-factor sweep."""
+    from gridshare.microgrid import run_powerflow
+
+    sweep = None
+    if pf_sweep:
+        try:
+            sweep = [float(v) for v in pf_sweep.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"--pf-sweep {pf_sweep!r}: give numbers like 0.94,0.97,0.995") from None
+    result = run_powerflow(case, arch=arch, mode=mode, hours=hours, pf_sweep=sweep)
+    _print_block(f"power flow — {case.name}", result.summary())
+    if out is not None:
+        console.print(f"wrote {result.write(out)}")
+
+
+SIMULATION_COLUMNS = ("wallet", "cost", "baseline_cost", "savings", "savings_pct", "grid_bought_kwh",
+                      "grid_sold_kwh", "p2p_bought_kwh", "p2p_sold_kwh", "self_sufficiency")
+
+
+@app.command()
+@user_errors
+def simulate(
+    case: Annotated[Path | None, typer.Argument(help="Case file; default: a generated community.")] = None,
+    strategy: Annotated[str, typer.Option(help="baseline, greedy or convex.")] = "greedy",
+    battery: Annotated[str, typer.Option(help="individual, central, shared or none.")] = "individual",
+    steps: Annotated[int | None, typer.Option(help="Steps to simulate (default 48, or the case's).")] = None,
+    homes: Annotated[int | None, typer.Option(help="Homes in a generated community (default 5).")] = None,
+    forecaster: Annotated[str, typer.Option(help="perfect, persistence, seasonal or learned.")] = "perfect",
+    seed: Annotated[int, typer.Option(help="Seed of the generated community.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder: tables, replay, ledger.")] = None,
+) -> None:
+    """Peer-to-peer simulation: agents step through time, trade, and are compared with baseline."""
+    from gridshare.community import run_simulation
+
+    loaded = _load(case) if case is not None else None
+    if loaded is not None and homes is not None:
+        raise ValueError("--homes is for a generated community; a case brings its own members")
+    result = run_simulation(loaded, homes=homes, steps=steps, strategy=strategy, battery=battery,
+                            forecaster=forecaster, seed=seed)
+    shown = [c for c in SIMULATION_COLUMNS if c in result.households.columns]
+    _print_frame(result.households[shown], title=f"households — {strategy}, {battery} battery "
+                 "(every column in households.csv with --out)", float_format="{:,.3f}")
+    _print_frame(result.comparison, title="scenario versus baseline (identical inputs)",
+                 float_format="{:,.3f}")
+    if out is not None:
+        console.print(f"wrote {result.write(out)}")
+
+
 @app.command()
 @user_errors
 def demo(
