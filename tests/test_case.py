@@ -243,3 +243,14 @@ def test_case_built_in_python_equals_loaded(tmp_path):
     path.write_text(yaml.safe_dump(data))
     assert load_case(path) == Case.model_validate(copy.deepcopy(data))
     assert json.loads(json.dumps(data)) == data
+
+
+def test_modelled_or_measured_never_both_nor_half():
+    data = base_case()
+    data["members"][0]["load"] = {"sector": "residential"}
+    data["members"][1]["load"] = {"file": "x.csv"}
+    data["members"][0]["pv"] = {"kwp": 2, "file": "y.csv", "column": "c"}
+    found = {p["path"]: p["message"] for p in problems_of(data)}
+    assert "load needs sector + annual_kwh" in found["members[0](a).load"]
+    assert "needs both 'file' and 'column'" in found["members[1](b).load"]
+    assert "not both" in found["members[0](a).pv[0]"]

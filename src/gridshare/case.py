@@ -188,17 +188,40 @@ class FileSource(_Strict):
     scale: float = Field(1.0, ge=0.0, description="Multiplier applied to the values.")
 
 
-class LoadSpec(_Strict):
+class _Measurable(_Strict):
+    """An asset whose series is either modelled or read from a file column (``file`` + ``column``)."""
+
+    file: Path | None = Field(None, description="CSV or Parquet file, relative to the case file.")
+    column: str | None = Field(None, description="Column holding the values.")
+    unit: Literal["kW", "kWh"] = Field("kW", description="kW (mean power) or kWh per step.")
+    scale: float = Field(1.0, ge=0.0, description="Multiplier applied to the values.")
+
+    def source(self) -> FileSource | None:
+        """The file source, when the series is measured."""
+        if self.file is None or self.column is None:
+            return None
+        return FileSource(file=self.file, column=self.column, unit=self.unit, scale=self.scale)
+
+    def _check_one_source(self, what: str, modelled: dict[str, Any]) -> None:
+        """Either the modelled fields (all of them) or file + column, never both."""
+        metered = self.file is not None or self.column is not None
+        given = [k for k, v in modelled.items() if v is not None]
+        names = " + ".join(modelled)
+        if metered and given:
+            raise ValueError(f"give either {names} (modelled) or file + column (measured), not both")
+        if metered and (self.file is None or self.column is None):
+            raise ValueError(f"measured {what} needs both 'file' and 'column'")
+        if not metered and len(given) != len(modelled):
+            raise ValueError(f"{what} needs {names} (or 'file' + 'column' for a measured series)")
+
+
+class LoadSpec(_Measurable):
     """A member's load: a sector shape scaled to an annual energy, or a metered file column."""
 
     sector: str | None = Field(None, description=f"One of {', '.join(SECTORS)}.")
     annual_kwh: EnergyKWh | None = Field(None, ge=0.0, description="Energy per calendar year, kWh.")
     noise: Fraction = Field(0.05, description="Relative size of the random variation.")
     seed: int | None = Field(None, description="Random seed; default derived from the member name.")
-    file: Path | None = None
-    column: str | None = None
-    unit: Literal["kW", "kWh"] = "kW"
-    scale: float = Field(1.0, ge=0.0)
 
     @field_validator("sector")
     @classmethod
@@ -209,24 +232,11 @@ class LoadSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> LoadSpec:
-        synthetic = self.sector is not None or self.annual_kwh is not None
-        metered = self.file is not None or self.column is not None
-        if synthetic and metered:
-            raise ValueError("give either sector + annual_kwh or file + column, not both")
-        if metered and (self.file is None or self.column is None):
-            raise ValueError("a metered load needs both 'file' and 'column'")
-        if not metered and (self.sector is None or self.annual_kwh is None):
-            raise ValueError("a synthetic load needs both 'sector' and 'annual_kwh'")
+        self._check_one_source("load", {"sector": self.sector, "annual_kwh": self.annual_kwh})
         return self
 
-    def source(self) -> FileSource | None:
-        """The file source, when the load is metered."""
-        if self.file is None or self.column is None:
-            return None
-        return FileSource(file=self.file, column=self.column, unit=self.unit, scale=self.scale)
 
-
-class PVSpec(_Strict):
+class PVSpec(_Measurable):
     """A PV array: PVWatts model from pvlib, or a measured file column."""
 
     kwp: PowerKW | None = Field(None, ge=0.0, description="DC rating, kWp.")
@@ -242,30 +252,14 @@ class PVSpec(_Strict):
                          "desert sites ~0.1, Atlantic Europe ~0.3, central Europe ~0.45.")
     seed: int | None = None
     curtailable: bool = True
-    file: Path | None = None
-    column: str | None = None
-    unit: Literal["kW", "kWh"] = "kW"
-    scale: float = Field(1.0, ge=0.0)
 
     @model_validator(mode="after")
     def _one_source(self) -> PVSpec:
-        metered = self.file is not None or self.column is not None
-        if metered and self.kwp is not None:
-            raise ValueError("give either kwp (modelled) or file + column (measured), not both")
-        if metered and (self.file is None or self.column is None):
-            raise ValueError("measured PV needs both 'file' and 'column'")
-        if not metered and self.kwp is None:
-            raise ValueError("PV needs 'kwp' (or 'file' + 'column' for measured output)")
+        self._check_one_source("PV", {"kwp": self.kwp})
         return self
 
-    def source(self) -> FileSource | None:
-        """The file source, when PV is measured."""
-        if self.file is None or self.column is None:
-            return None
-        return FileSource(file=self.file, column=self.column, unit=self.unit, scale=self.scale)
 
-
-class WindSpec(_Strict):
+class WindSpec(_Measurable):
     """A wind turbine or farm: Weibull/AR(1) wind at hub height through a power curve."""
 
     capacity_kw: PowerKW | None = Field(None, ge=0.0, description="Rated power, kW (e.g. '3 MW').")
@@ -282,20 +276,10 @@ class WindSpec(_Strict):
     annual_kwh: EnergyKWh | None = Field(None, ge=0.0)
     seed: int | None = None
     curtailable: bool = True
-    file: Path | None = None
-    column: str | None = None
-    unit: Literal["kW", "kWh"] = "kW"
-    scale: float = Field(1.0, ge=0.0)
 
     @model_validator(mode="after")
     def _checks(self) -> WindSpec:
-        metered = self.file is not None or self.column is not None
-        if metered and self.capacity_kw is not None:
-            raise ValueError("give either capacity_kw or file + column, not both")
-        if metered and (self.file is None or self.column is None):
-            raise ValueError("measured wind needs both 'file' and 'column'")
-        if not metered and self.capacity_kw is None:
-            raise ValueError("wind needs 'capacity_kw' (or 'file' + 'column')")
+        self._check_one_source("wind", {"capacity_kw": self.capacity_kw})
         if not self.cut_in < self.rated < self.cut_out:
             raise ValueError(f"need cut_in < rated < cut_out, got {self.cut_in}, {self.rated}, "
                              f"{self.cut_out} m/s")
@@ -306,12 +290,6 @@ class WindSpec(_Strict):
             if any(not 0.0 <= f <= 1.0 for _, f in self.curve):
                 raise ValueError("curve powers are fractions of capacity, between 0 and 1")
         return self
-
-    def source(self) -> FileSource | None:
-        """The file source, when wind output is measured."""
-        if self.file is None or self.column is None:
-            return None
-        return FileSource(file=self.file, column=self.column, unit=self.unit, scale=self.scale)
 
 
 class BatterySpec(_Strict):
