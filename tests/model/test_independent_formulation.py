@@ -341,7 +341,7 @@ def random_communities(draw) -> SmallCommunity:
     )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_communities())
 def test_random_communities_match_linprog(case):
     # Expected: the independent matrix formulation, for random small communities.

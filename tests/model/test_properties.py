@@ -65,7 +65,7 @@ def test_binary_battery_never_charges_and_discharges_together(mi):
         assert float(both.max()) < 1e-9
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=4)
 @given(communities())
 def test_collective_fair_is_individually_rational(mi):
     alone = solve(build_model(mi, "individual"), NO_DUALS)

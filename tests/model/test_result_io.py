@@ -110,8 +110,9 @@ def test_options_validate_and_auto_algorithm():
         SolveOptions(mip_gap=2)
     # By the rule documented in solve.IPM_THRESHOLD_VARIABLES.
     assert choose_algorithm(10_000, False) == "simplex"
-    assert choose_algorithm(1_000_000, False) == "ipm"
-    assert choose_algorithm(1_000_000, True) == "choose"
+    assert choose_algorithm(3_500_000, False) == "simplex"
+    assert choose_algorithm(5_000_000, False) == "ipm_no_crossover"
+    assert choose_algorithm(5_000_000, True) == "choose"
     mi = ModelInputs.from_arrays([[1.0, 2.0]], import_price=[0.2, 0.3])
     for algorithm in ("simplex", "ipm", "ipm_no_crossover", "pdlp"):
         res = solve(build_model(mi, "individual"), SolveOptions(algorithm=algorithm))
@@ -146,7 +147,7 @@ def test_post_delivery_fixes_dispatch_to_individual_optimum():
     mi = rich_inputs()
     quick = SolveOptions(duals=False)
     alone = solve(build_model(mi, "individual"), quick)
-    post = solve(build_model(mi, "post_delivery", options=quick), quick)
+    post = solve(build_model(mi, "post_delivery", schedule=alone), quick)
     for name in ("gen_power", "flex_shift"):
         np.testing.assert_allclose(post.solution[name].values, alone.solution[name].values,
                                    atol=1e-9)

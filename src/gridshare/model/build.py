@@ -28,7 +28,7 @@ Members' flows and bills are allocated from the optimum after the solve.
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import linopy
@@ -39,10 +39,6 @@ import xarray as xr
 from gridshare.model.blocks import DEFAULT_BLOCKS
 from gridshare.model.blocks.base import MODES, Block, BuildContext
 from gridshare.model.inputs import COMMUNITY, ModelInputs
-
-COST_COMPONENTS = ("import", "export_revenue", "exchange", "fuel", "start", "degradation",
-                   "curtailment", "shedding", "reserve_revenue")
-"""Columns of :attr:`Result.costs` before ``total``; every column is a signed cost (revenue < 0)."""
 
 DISPATCH_VARIABLES = ("battery_charge", "battery_discharge", "shared_charge", "shared_discharge",
                       "gen_power", "gen_on", "gen_start", "gen_stop", "flex_shift", "curtail",
@@ -88,17 +84,11 @@ class CommunityModel:
     schedule: xr.Dataset | None = None
     build_time_s: float = 0.0
     options: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_milp(self) -> bool:
         """Whether the model has binary variables."""
         return self.context.is_milp
-
-    @property
-    def has_community_bus(self) -> bool:
-        ctx = self.context
-        return bool(ctx.bus_supply or ctx.bus_demand) and not self.aggregate
 
 
 def aggregation_blockers(inputs: ModelInputs, mode: str) -> list[str]:

@@ -19,11 +19,18 @@ from gridshare.model.result import COST_COLUMNS, Result, bus_terms, member_terms
 
 ALGORITHMS = ("auto", "simplex", "ipm", "ipm_no_crossover", "pdlp")
 
-IPM_THRESHOLD_VARIABLES = 100_000
-"""LPs with more variables than this go to interior point under ``algorithm="auto"``.
+IPM_THRESHOLD_VARIABLES = 4_000_000
+"""LPs with more variables than this go to interior point (no crossover) under ``"auto"``.
 
-Measured on a 2-core machine: a 10-member, 8,760-step pool LP took ~33 s with dual simplex;
-interior point is several times faster at that size, while simplex wins on small models."""
+Measured on this 2-core machine (1 HiGHS thread, other work running), hourly year, pool LP
+with one battery per member (``benchmarks/community_lp.py``): 10 members, full model (0.70 M
+variables): simplex 35 s, IPM 38 s, IPM without crossover 33 s; 10 members aggregated (0.40 M):
+9.7 / 13.1 / 11.4 s; 50 members aggregated (1.1 M): simplex 72 s, IPM without crossover 123 s;
+50 members full (3.5 M): simplex 391 s, both IPM variants unfinished after 420 s; 200 members
+aggregated (4.4 M): neither simplex (700 s) nor IPM without crossover (820 s) finished. Simplex
+is therefore kept up to the largest size where it was measured to win; above it interior point
+without crossover is used, the only method reported (earlier, ~9 min) to finish 200 members.
+Crossover made IPM 2-3x slower at 1 M variables."""
 
 KWH_FAMILIES = ("battery_soc", "battery_soc_end", "shared_battery_soc", "shared_battery_soc_end",
                 "reserve_energy_up", "reserve_energy_down", "individual_rationality",
@@ -61,8 +68,8 @@ class SolveOptions:
     threads : int or None
         HiGHS threads (default: HiGHS decides).
     algorithm : {"auto", "simplex", "ipm", "ipm_no_crossover", "pdlp"}
-        LP algorithm; "auto" uses simplex for small LPs and MILPs and interior point (with
-        crossover) above :data:`IPM_THRESHOLD_VARIABLES` variables.
+        LP algorithm; "auto" lets HiGHS choose for MILPs, uses dual simplex for LPs up to
+        :data:`IPM_THRESHOLD_VARIABLES` variables and interior point without crossover above.
     highs_options : dict
         Extra HiGHS options passed through unchanged.
     log : bool
@@ -97,14 +104,14 @@ def choose_algorithm(n_variables: int, is_milp: bool, requested: str = "auto") -
 
     Examples
     --------
-    >>> choose_algorithm(1_000, False), choose_algorithm(500_000, False)
-    ('simplex', 'ipm')
+    >>> choose_algorithm(1_000, False), choose_algorithm(5_000_000, False)
+    ('simplex', 'ipm_no_crossover')
     """
     if requested != "auto":
         return requested
     if is_milp:
         return "choose"
-    return "ipm" if n_variables > IPM_THRESHOLD_VARIABLES else "simplex"
+    return "ipm_no_crossover" if n_variables > IPM_THRESHOLD_VARIABLES else "simplex"
 
 
 def _highs_options(options: SolveOptions, algorithm: str) -> dict[str, Any]:
@@ -218,23 +225,38 @@ def _family_duals(cm: CommunityModel, model) -> xr.Dataset:
 
 
 def _duals(cm: CommunityModel, options: SolveOptions) -> tuple[xr.Dataset, str]:
+    m = cm.model
     if not cm.is_milp:
-        return _family_duals(cm, cm.model), "LP duals"
-    # Duals of a MILP: the LP with every integer fixed at its optimal value.
-    fixed = build_model(cm.inputs, cm.mode, schedule=cm.schedule, relax_integers=True,
-                        blocks=cm.blocks, aggregate=cm.aggregate,
-                        individual_costs=cm.individual_costs)
-    for name in cm.model.variables:
-        var = cm.model.variables[name]
-        if var.attrs.get("binary", False) and name in fixed.model.variables:
-            value = np.round(var.solution)
-            fixed.model.variables[name].update(lower=value, upper=value)
+        return _family_duals(cm, m), "LP duals"
+    # Duals of a MILP: the LP with every integer fixed at its optimal value. The same model is
+    # re-solved with its binaries made continuous and fixed, then restored as it was, the MILP
+    # solution included.
+    primal = {n: m.variables[n].solution.copy() for n in m.variables}
+    objective = m.objective.value
+    saved = {}
+    for name in list(m.variables):
+        var = m.variables[name]
+        if var.attrs.get("binary", False):
+            saved[name] = (var.lower.copy(), var.upper.copy())
+            value = np.round(primal[name])
+            var.attrs["binary"] = False
+            var.update(lower=value, upper=value)
     lp_options = SolveOptions(time_limit_s=options.time_limit_s, threads=options.threads,
                               algorithm="simplex", log=options.log)
-    _s, condition = _run(fixed.model, _highs_options(lp_options, "simplex"), options.log)
+    try:
+        _s, condition = _run(m, _highs_options(lp_options, "simplex"), options.log)
+        duals = _family_duals(cm, m) if condition == "optimal" else xr.Dataset()
+    finally:
+        for name, (lower, upper) in saved.items():
+            var = m.variables[name]
+            var.attrs["binary"] = True
+            var.update(lower=lower, upper=upper)
+        for name, value in primal.items():
+            m.variables[name].solution = value
+        m.objective._value = objective
     if condition != "optimal":
-        return xr.Dataset(), f"fixed-integer LP ended {condition!r}; no duals"
-    return _family_duals(cm, fixed.model), "duals of the LP with integers fixed"
+        return duals, f"fixed-integer LP ended {condition!r}; no duals"
+    return duals, "duals of the LP with integers fixed"
 
 
 # --- infeasibility --------------------------------------------------------------------------
@@ -300,6 +322,7 @@ def assemble_result(cm: CommunityModel, status: str, mip_gap: float, solve_time:
     # variable does not exist, e.g. ``gen_on`` of a non-committable unit).
     parts = [m.variables[n].solution.rename(n) for n in m.variables if not n.startswith("slack_")]
     sol = xr.merge(parts, join="outer", compat="no_conflicts") if parts else xr.Dataset()
+    sol = sol.map(lambda da: da + 0.0)  # HiGHS reports some zeros as -0.0
     if "flex_shift" in sol:
         sol["flex_shift"] = sol["flex_shift"].fillna(0.0)
         sol["flex_cumulative"] = sol["flex_cumulative"].fillna(0.0)

@@ -34,17 +34,22 @@ def active_generators(inputs: ModelInputs, mode: str) -> pd.DataFrame:
 
 def commitment_expressions(ctx: BuildContext):
     """``on``, ``start`` and ``stop`` over all generators (constants for continuous ones)."""
+    if "generator_commitment_expressions" in ctx.extra:
+        return ctx.extra["generator_commitment_expressions"]
     g, m, d = active_generators(ctx.inputs, ctx.mode), ctx.model, "generator"
     idx = asset_index(g, d)
     continuous = xr.DataArray((~g["committable"].to_numpy(dtype=bool)).astype(float), dims=d,
                               coords={d: idx})
     if "gen_on" not in m.variables:
         zero = 0 * m.variables["gen_power"]
-        return zero + continuous, zero, zero
-    on = m.variables["gen_on"].to_linexpr().reindex({d: idx}).fillna(0) + continuous
-    start = m.variables["gen_start"].to_linexpr().reindex({d: idx}).fillna(0)
-    stop = m.variables["gen_stop"].to_linexpr().reindex({d: idx}).fillna(0)
-    return on, start, stop
+        out = (zero + continuous, zero, zero)
+    else:
+        on = m.variables["gen_on"].to_linexpr().reindex({d: idx}).fillna(0) + continuous
+        start = m.variables["gen_start"].to_linexpr().reindex({d: idx}).fillna(0)
+        stop = m.variables["gen_stop"].to_linexpr().reindex({d: idx}).fillna(0)
+        out = (on, start, stop)
+    ctx.extra["generator_commitment_expressions"] = out
+    return out
 
 
 class GeneratorBlock(Block):
