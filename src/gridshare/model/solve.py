@@ -315,6 +315,26 @@ def _describe(elastic: CommunityModel, family: str, slack_names: list[str], tota
 
 # --- result ---------------------------------------------------------------------------------
 
+def _share_savings_equally(cm: CommunityModel, sol: xr.Dataset, costs: pd.DataFrame) -> None:
+    """Re-split the settlement payments of ``collective_fair`` so every member saves the same.
+
+    The LP leaves the settlement at a vertex, which typically hands the whole saving of the
+    community to one member. Any split with the same sum and no member above its cost alone is
+    equally optimal, so the saving ``S = sum(alone) - sum(costs)`` is shared in equal parts:
+    each member pays ``alone_i - S / n``. Payments still sum to the same total, so the budget
+    balances and the dispatch is untouched.
+    """
+    members = pd.Index(cm.inputs.members, name="member")
+    alone = cm.individual_costs.reindex(members).to_numpy(dtype=float)
+    settle = sol["settlement"].reindex(member=members).to_numpy()
+    parts = [c for c in COST_COLUMNS[:-1]]
+    before = costs.loc[members, parts].sum(axis=1).to_numpy() - settle
+    saving = float(alone.sum() - (before + settle).sum())
+    fair = alone - max(saving, 0.0) / len(members) - before
+    costs.loc[members, "exchange"] += fair - settle
+    sol["settlement"] = xr.DataArray(fair, dims="member", coords={"member": members})
+
+
 def assemble_result(cm: CommunityModel, status: str, mip_gap: float, solve_time: float,
                     duals: xr.Dataset, attrs: dict[str, Any]) -> Result:
     inputs, m = cm.inputs, cm.model
@@ -362,6 +382,8 @@ def assemble_result(cm: CommunityModel, status: str, mip_gap: float, solve_time:
                              compat="no_conflicts")
     if cm.mode in ("collective", "post_delivery"):
         community["exchange"] += _settle(cm, sol, duals, costs)
+    if cm.mode == "collective_fair" and "settlement" in sol:
+        _share_savings_equally(cm, sol, costs)
     costs["total"] = costs[list(COST_COLUMNS[:-1])].sum(axis=1)
     community["total"] = community[list(COST_COLUMNS[:-1])].sum()
     bus_s, bus_d = bus_terms(sol)
