@@ -130,8 +130,41 @@ def _highs_options(options: SolveOptions, algorithm: str) -> dict[str, Any]:
     return opts
 
 
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence file descriptor 1 as well as ``sys.stdout``.
+
+    HiGHS prints its banner from C when a solver object is created, whatever ``output_flag``
+    says; only a descriptor-level redirect keeps a user's terminal (and CSV piped to stdout)
+    clean. C's buffered output is flushed before the descriptor is given back.
+    """
+    import ctypes
+    import os
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # captured stdout (pytest, notebooks)
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(io.StringIO()):
+            os.dup2(devnull.fileno(), fd)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def _run(model, opts: dict[str, Any], log: bool) -> tuple[str, str]:
-    sink = contextlib.nullcontext() if log else contextlib.redirect_stdout(io.StringIO())
+    sink = contextlib.nullcontext() if log else _quiet_stdout()
     try:
         with sink:
             return model.solve(solver_name="highs", **opts)
