@@ -147,3 +147,44 @@ def test_simulate_bad_strategy():
     result = invoke("simulate", "--strategy", "psychic")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_dispatch_example_through_the_cli(tmp_path):
+    import json
+
+    from gridshare.microgrid import run_dispatch
+
+    out = tmp_path / "dc.json"
+    result = invoke("dispatch", EXAMPLES / "datacenter_ercot_50mw.json", "--out", out)
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())["summary"]
+    api = run_dispatch(EXAMPLES / "datacenter_ercot_50mw.json").summary()
+    # the CLI reports exactly the API's optimum; 96 quarter-hours, 4 units of 15 MW
+    assert written["objective_net_value"] == pytest.approx(api["objective_net_value"], rel=1e-9)
+    assert written["intervals"] == 96
+    assert written["generators"]["total_mw"] == 60
+    assert written["reliability"]["unserved_energy_mwh"] == 0
+
+
+def test_powerflow_sweep_through_the_cli(tmp_path):
+    import json
+
+    result = invoke("powerflow", EXAMPLES / "datacenter_ercot_50mw.json", "--hours", "6",
+                    "--pf-sweep", "0.94,0.995", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    sweep = summary["by_power_factor"]
+    # a better power factor draws less reactive power from the grid, so the MV voltage is higher
+    assert sweep["0.995"]["grid_q_max_mvar"] < sweep["0.94"]["grid_q_max_mvar"]
+    assert sweep["0.995"]["vm_mv_min_pu"] > sweep["0.94"]["vm_mv_min_pu"]
+
+
+def test_microgrid_bad_inputs(tmp_path):
+    bad = tmp_path / "dc.json"
+    bad.write_text('{"name": "x", "time": {"horizon_hours": -1}}')
+    result = invoke("dispatch", bad)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    result = invoke("powerflow", EXAMPLES / "datacenter_ercot_50mw.json", "--pf-sweep", "high")
+    assert result.exit_code == 2
+    assert "give numbers like" in result.output
