@@ -24,7 +24,16 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from scipy.signal import lfilter
 
 from gridshare.datafiles import FileProblem, read_column, read_table
@@ -101,6 +110,25 @@ def _hours_mask(index: pd.DatetimeIndex, hours: Sequence[int]) -> np.ndarray:
     return np.isin(index.hour, hours)
 
 
+def _int_list(low: int, high: int, what: str):
+    def check(values: list[int], info: ValidationInfo) -> list[int]:
+        return _check_int_list(info.field_name, values, low, high, what)
+
+    return Annotated[list[int], AfterValidator(check)]
+
+
+def _checked_price(values: float, info: ValidationInfo) -> float:
+    return _check_price(info.field_name, values)
+
+
+LocalHours = _int_list(0, 23, "local hours")
+"""Local start hours 0..23, checked and sorted."""
+Weekdays = _int_list(0, 6, "weekdays (Monday = 0)")
+Months = _int_list(1, 12, "months")
+Price = Annotated[float, AfterValidator(_checked_price)]
+"""A price in currency/kWh, finite and >= 0."""
+
+
 # --------------------------------------------------------------------------------------------
 # models
 # --------------------------------------------------------------------------------------------
@@ -112,32 +140,13 @@ class TouPeriod(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Label such as 'on-peak'.", min_length=1)
-    price: float = Field(description="Import price in the period, currency/kWh (>= 0).")
-    hours: list[int] = Field(description="Local start hours 0..23 the period covers.")
-    weekdays: list[int] = Field(default=list(ALL_WEEKDAYS),
+    price: Price = Field(description="Import price in the period, currency/kWh (>= 0).")
+    hours: LocalHours = Field(description="Local start hours 0..23 the period covers.")
+    weekdays: Weekdays = Field(default=list(ALL_WEEKDAYS),
                                 description="Local weekdays 0..6 (Monday = 0); default every day.")
-    months: list[int] = Field(default=list(ALL_MONTHS),
+    months: Months = Field(default=list(ALL_MONTHS),
                               description="Local months 1..12; default every month.")
 
-    @field_validator("price")
-    @classmethod
-    def _price(cls, value: float) -> float:
-        return _check_price("price", value)
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, value: list[int]) -> list[int]:
-        return _check_int_list("hours", value, 0, 23, "local hours")
-
-    @field_validator("weekdays")
-    @classmethod
-    def _weekdays(cls, value: list[int]) -> list[int]:
-        return _check_int_list("weekdays", value, 0, 6, "weekdays (Monday = 0)")
-
-    @field_validator("months")
-    @classmethod
-    def _months(cls, value: list[int]) -> list[int]:
-        return _check_int_list("months", value, 1, 12, "months")
 
 
 class _TariffBase(BaseModel):
@@ -192,26 +201,17 @@ class FlatTariff(_TariffBase):
     """One import price at all times."""
 
     kind: Literal["flat"] = "flat"
-    price: float = Field(description="Import price, currency/kWh (>= 0).")
-
-    @field_validator("price")
-    @classmethod
-    def _price(cls, value: float) -> float:
-        return _check_price("price", value)
+    price: Price = Field(description="Import price, currency/kWh (>= 0).")
 
 
 class TouTariff(_TariffBase):
     """Time-of-use: a default price overridden by periods (a later period wins on overlap)."""
 
     kind: Literal["tou"] = "tou"
-    default_price: float = Field(description="Price outside every period, currency/kWh (>= 0).")
+    default_price: Price = Field(description="Price outside every period, currency/kWh (>= 0).")
     periods: list[TouPeriod] = Field(default_factory=list,
                                      description="Priced periods; a later one wins on overlap.")
 
-    @field_validator("default_price")
-    @classmethod
-    def _price(cls, value: float) -> float:
-        return _check_price("default_price", value)
 
 
 BaseTariff = Annotated[FlatTariff | TouTariff, Field(discriminator="kind")]
@@ -233,31 +233,19 @@ class CppTariff(_TariffBase):
 
     kind: Literal["cpp"] = "cpp"
     base: BaseTariff = Field(description="Tariff outside events (flat or ToU).")
-    critical_price: float = Field(default=0.40, description="Import price in event hours, "
+    critical_price: Price = Field(default=0.40, description="Import price in event hours, "
                                   "currency/kWh (>= 0); replaces the base price.")
-    event_hours: list[int] = Field(default=list(PEAK_HOURS),
+    event_hours: LocalHours = Field(default=list(PEAK_HOURS),
                                    description="Local start hours 0..23 of an event day's event.")
     event_days: list[date] | None = Field(default=None, description="Explicit local event dates.")
     events_per_year: int | None = Field(default=None, ge=0, le=366,
                                         description="Event days drawn per local calendar year.")
-    event_months: list[int] = Field(default=list(HOT_MONTHS),
+    event_months: Months = Field(default=list(HOT_MONTHS),
                                     description="Months 1..12 drawn event days come from.")
     seed: int = Field(default=0, ge=0, description="Seed of the event-day draw.")
 
-    @field_validator("critical_price")
-    @classmethod
-    def _price(cls, value: float) -> float:
-        return _check_price("critical_price", value)
 
-    @field_validator("event_hours")
-    @classmethod
-    def _hours(cls, value: list[int]) -> list[int]:
-        return _check_int_list("event_hours", value, 0, 23, "local hours")
 
-    @field_validator("event_months")
-    @classmethod
-    def _months(cls, value: list[int]) -> list[int]:
-        return _check_int_list("event_months", value, 1, 12, "months")
 
     @model_validator(mode="after")
     def _days_or_draw(self) -> CppTariff:
@@ -317,18 +305,14 @@ class EdrTariff(_TariffBase):
 
     kind: Literal["edr"] = "edr"
     base: BaseTariff = Field(description="Tariff outside events (flat or ToU).")
-    event_price: float = Field(default=0.80, description="Import price in event hours, "
+    event_price: Price = Field(default=0.80, description="Import price in event hours, "
                                "currency/kWh (>= 0); replaces the base price.")
     event_probability: float = Field(default=0.07, description="Chance 0..1 that a day has an "
                                      "event (typical 0.05-0.10).")
-    event_hours: list[int] = Field(default=list(PEAK_HOURS),
+    event_hours: LocalHours = Field(default=list(PEAK_HOURS),
                                    description="Local start hours 0..23 of an event.")
     seed: int = Field(default=0, ge=0, description="Seed of the daily draw.")
 
-    @field_validator("event_price")
-    @classmethod
-    def _price(cls, value: float) -> float:
-        return _check_price("event_price", value)
 
     @field_validator("event_probability")
     @classmethod
@@ -337,10 +321,6 @@ class EdrTariff(_TariffBase):
             raise ValueError(f"event_probability is {value}; allowed is 0..1 (typical 0.05-0.10)")
         return value
 
-    @field_validator("event_hours")
-    @classmethod
-    def _hours(cls, value: list[int]) -> list[int]:
-        return _check_int_list("event_hours", value, 0, 23, "local hours")
 
     @model_validator(mode="after")
     def _base_export(self) -> EdrTariff:
