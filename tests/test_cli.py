@@ -188,3 +188,37 @@ def test_microgrid_bad_inputs(tmp_path):
     result = invoke("powerflow", EXAMPLES / "datacenter_ercot_50mw.json", "--pf-sweep", "high")
     assert result.exit_code == 2
     assert "give numbers like" in result.output
+
+
+def test_optimize_infeasible_case_names_the_family(tmp_path):
+    # 1 kW of charging for 4 h cannot fill a 10 kWh battery from empty: at most 4 x 0.95 kWh
+    case = tmp_path / "infeasible.yaml"
+    case.write_text(
+        "time: {start: 2024-06-01, periods: 4, resolution: 1h}\n"
+        "tariffs: {t: {kind: flat, price: 0.2}}\n"
+        "members:\n"
+        "  - {name: a, tariff: t, load: {sector: residential, annual_kwh: 3000},\n"
+        "     battery: {energy_kwh: 10, power_kw: 1, soc_initial: 0.0, soc_final: 1.0}}\n"
+        "market: {exchange: none}\n")
+    result = invoke("optimize", case)
+    assert result.exit_code == 2
+    assert "battery_soc_end" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_optimize_and_explain_round_trip(tmp_path):
+    from gridshare.model import Result
+    from gridshare.model.run import optimise_case
+
+    out = tmp_path / "r.nc"
+    result = invoke("optimize", EXAMPLES / "community_households.yaml", "--mode", "collective",
+                    "--out", out)
+    assert result.exit_code == 0, result.output
+    saved = Result.load(out)
+    # the saved result is the API's optimum for the same case
+    api = optimise_case(load_case(EXAMPLES / "community_households.yaml"), mode="collective")
+    assert saved.objective == pytest.approx(api.result.objective, rel=1e-9)
+    explained = invoke("explain", out, "--member", "h01", "--step", "72")
+    assert explained.exit_code == 0
+    assert "power_balance" in explained.stdout
+    assert invoke("explain", out, "--member", "nobody", "--step", "0").exit_code == 2

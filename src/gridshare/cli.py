@@ -46,9 +46,13 @@ def main(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Plan, optimise, price and simulate shared energy."""
+    import logging
+
     from gridshare.perf import prefer_small_pages
 
     prefer_small_pages()
+    # linopy logs solver statuses itself; the CLI turns them into one message of its own
+    logging.getLogger("linopy").setLevel(logging.ERROR)
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
