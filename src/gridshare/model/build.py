@@ -115,6 +115,65 @@ def aggregation_blockers(inputs: ModelInputs, mode: str) -> list[str]:
     return reasons
 
 
+def battery_classes(inputs: ModelInputs) -> tuple[ModelInputs, dict[str, tuple[str, float]] | None]:
+    """Merge members' batteries that behave alike into one battery per class (free pool only).
+
+    Under the exact free-pool aggregation only the community's sum of battery flows enters the
+    balance. Batteries with the same charge and discharge C-rates, efficiencies, SOC fractions and
+    wear cost then act as one battery of the summed energy and power: any schedule of the merged
+    battery splits back exactly in proportion to energy (power limits, SOC bounds and the start
+    and end SOC all scale with it). Binary, inverter-limited, reserve-providing and shared
+    batteries are kept as they are.
+
+    Returns
+    -------
+    (ModelInputs, dict or None)
+        Inputs with the merged batteries, and ``{battery: (class, energy share)}`` for every
+        merged battery (``None`` when nothing merges).
+    """
+    b = inputs.batteries
+    if b.empty or not inputs.reserves.empty:
+        return inputs, None
+    shared = set(inputs.battery_shares.index) if inputs.battery_shares is not None else set()
+    energy = b["energy_kwh"].to_numpy(dtype=float)
+    eligible = ((b["owner"] != COMMUNITY).to_numpy() & ~b["binary"].to_numpy(dtype=bool)
+                & b["pcs_kva"].isna().to_numpy() & (energy > 0)
+                & ~b.index.isin(list(shared)))
+    if eligible.sum() < 2:
+        return inputs, None
+    safe = np.where(energy > 0, energy, 1.0)
+    key = pd.DataFrame({
+        "charge_rate": np.round(b["charge_kw"].to_numpy(dtype=float) / safe, 12),
+        "discharge_rate": np.round(b["discharge_kw"].to_numpy(dtype=float) / safe, 12),
+        **{c: b[c].to_numpy(dtype=float).round(12) for c in (
+            "charge_efficiency", "discharge_efficiency", "soc_min", "soc_max", "soc_initial",
+            "degradation_cost_per_kwh")},
+        "soc_final": b["soc_final"].fillna(-1.0).to_numpy(dtype=float).round(12),
+    }, index=b.index)[eligible]
+    groups = key.groupby(list(key.columns), sort=False).groups
+    if all(len(members) < 2 for members in groups.values()):
+        return inputs, None
+    rows, mapping = [], {}
+    for k, names in enumerate(groups.values()):
+        if len(names) < 2:
+            continue
+        part = b.loc[list(names)]
+        total = float(part["energy_kwh"].sum())
+        merged = part.iloc[0].copy()
+        merged["energy_kwh"] = total
+        merged["charge_kw"] = float(part["charge_kw"].sum())
+        merged["discharge_kw"] = float(part["discharge_kw"].sum())
+        name = f"battery_class_{k}"
+        rows.append(merged.rename(name))
+        for battery, e in part["energy_kwh"].items():
+            mapping[str(battery)] = (name, float(e) / total)
+    kept = b.loc[[i for i in b.index if str(i) not in mapping]]
+    table = pd.concat([kept, pd.DataFrame(rows)]).astype(b.dtypes.to_dict())
+    from dataclasses import replace
+
+    return replace(inputs, batteries=table), mapping
+
+
 def _big_m(inputs: ModelInputs) -> float:
     """A bound on any power flow in the community, kW (for direction binaries)."""
     per_member = (inputs.load_kw.max("time") + (inputs.pv_kw + inputs.wind_kw).max("time")).sum()
@@ -204,9 +263,12 @@ def build_model(inputs: ModelInputs, mode: str = "collective", *,
     grid, poi = inputs.grid, inputs.poi
     reactive = bool(grid["kva"].notna().any() or grid["min_power_factor"].notna().any()) or (
         poi is not None and (np.isfinite(poi.kva) or np.isfinite(poi.min_power_factor)))
-    ctx = BuildContext(model=linopy.Model(), inputs=inputs, mode=mode, aggregate=bool(aggregate),
-                       relax_integers=relax_integers, elastic=elastic, reactive=reactive,
-                       big_m_kw=_big_m(inputs))
+    model_inputs, classes = (battery_classes(inputs) if aggregate and not elastic
+                             else (inputs, None))
+    ctx = BuildContext(model=linopy.Model(), inputs=model_inputs, mode=mode,
+                       aggregate=bool(aggregate), relax_integers=relax_integers, elastic=elastic,
+                       reactive=reactive, big_m_kw=_big_m(inputs))
+    ctx.extra["battery_classes"] = classes
     active = tuple(b for b in blocks if b.applies(inputs, mode))
     for block in active:
         block.add_variables(ctx)

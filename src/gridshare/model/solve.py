@@ -350,6 +350,49 @@ def _describe(elastic: CommunityModel, family: str, slack_names: list[str], tota
 
 # --- result ---------------------------------------------------------------------------------
 
+def _split_battery_classes(cm: CommunityModel, sol: xr.Dataset, duals: xr.Dataset,
+                           classes: dict[str, tuple[str, float]]) -> tuple[xr.Dataset, xr.Dataset]:
+    """Give every merged battery its share of its class's flows and SOC (see ``battery_classes``).
+
+    Flows and SOC scale with the battery's share of the class energy; shadow prices (per kWh)
+    are the class's own.
+    """
+    names = list(physical_batteries(cm.inputs, cm.mode).index.astype(str))
+    source = [classes.get(n, (n, 1.0))[0] for n in names]
+    share = xr.DataArray([classes.get(n, (n, 1.0))[1] for n in names], dims="battery",
+                         coords={"battery": names})
+
+    def expand(ds: xr.Dataset, scale: bool) -> xr.Dataset:
+        out = {}
+        for var, da in ds.data_vars.items():
+            if "battery" not in da.dims:
+                continue
+            picked = da.sel(battery=source).assign_coords(battery=names)
+            out[var] = picked * share if scale else picked
+        keep = ds.drop_dims("battery") if "battery" in ds.dims else ds
+        return xr.merge([keep, xr.Dataset(out)], join="outer", compat="no_conflicts")
+
+    return expand(sol, scale=True), expand(duals, scale=False)
+
+
+def _rebook_class_wear(inputs: Any, mode: str, sol: xr.Dataset,
+                       classes: dict[str, tuple[str, float]], costs: pd.DataFrame) -> None:
+    """Move merged batteries' wear from the class's first owner to each battery's own owner."""
+    b = physical_batteries(inputs, mode)
+    names = [n for n in classes if n in set(sol["battery"].values)]
+    through = (sol["battery_charge"] + sol["battery_discharge"]).sel(battery=names).sum("time")
+    wear = (through.values * b.loc[names, "degradation_cost_per_kwh"].to_numpy(dtype=float)
+            * float(inputs.step_hours))
+    owners = b.loc[names, "owner"].to_numpy()
+    first_owner: dict[str, str] = {}
+    for name, owner in zip(names, owners, strict=True):
+        first_owner.setdefault(classes[name][0], owner)  # the merged row took the first owner
+    booked = pd.Series(wear, index=[first_owner[classes[n][0]] for n in names]).groupby(level=0).sum()
+    actual = pd.Series(wear, index=owners).groupby(level=0).sum()
+    shift = actual.sub(booked, fill_value=0.0)
+    costs.loc[shift.index, "degradation"] += shift.to_numpy()
+
+
 def _share_savings_equally(cm: CommunityModel, sol: xr.Dataset, costs: pd.DataFrame) -> None:
     """Re-split the settlement payments of ``collective_fair`` so every member saves the same.
 
@@ -378,6 +421,9 @@ def assemble_result(cm: CommunityModel, status: str, mip_gap: float, solve_time:
     parts = [m.variables[n].solution.rename(n) for n in m.variables if not n.startswith("slack_")]
     sol = xr.merge(parts, join="outer", compat="no_conflicts") if parts else xr.Dataset()
     sol = sol.map(lambda da: da + 0.0)  # HiGHS reports some zeros as -0.0
+    classes = cm.context.extra.get("battery_classes")
+    if classes:
+        sol, duals = _split_battery_classes(cm, sol, duals, classes)
     if "flex_shift" in sol:
         sol["flex_shift"] = sol["flex_shift"].fillna(0.0)
         sol["flex_cumulative"] = sol["flex_cumulative"].fillna(0.0)
@@ -400,6 +446,8 @@ def assemble_result(cm: CommunityModel, status: str, mip_gap: float, solve_time:
     costs = pd.DataFrame(0.0, index=members, columns=list(COST_COLUMNS))
     for component, expr in cm.member_costs.items():
         costs[component] += expr.solution.reindex(member=members).to_numpy()
+    if classes:
+        _rebook_class_wear(inputs, cm.mode, sol, classes, costs)
     community = pd.Series(0.0, index=list(COST_COLUMNS))
     for component, expr in cm.community_costs.items():
         community[component] += float(expr.solution) if hasattr(expr, "solution") else float(expr)
