@@ -258,6 +258,12 @@ class PVSpec(_Measurable):
         self._check_one_source("PV", {"kwp": self.kwp})
         return self
 
+    def system_parameters(self) -> dict[str, float]:
+        """Keyword arguments of :func:`gridshare.profiles.pv_powers` beyond size and geometry."""
+        return {"losses": self.losses, "inverter_efficiency": self.inverter_efficiency,
+                "dc_ac_ratio": self.dc_ac_ratio, "gamma_pdc": self.gamma_pdc,
+                "cloudiness": self.cloudiness}
+
 
 class WindSpec(_Measurable):
     """A wind turbine or farm: Weibull/AR(1) wind at hub height through a power curve."""
@@ -290,6 +296,13 @@ class WindSpec(_Measurable):
             if any(not 0.0 <= f <= 1.0 for _, f in self.curve):
                 raise ValueError("curve powers are fractions of capacity, between 0 and 1")
         return self
+
+    def turbine_parameters(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`gridshare.profiles.wind_powers` beyond size and seed."""
+        return {"hub_height_m": self.hub_height_m, "weibull_shape": self.weibull_shape,
+                "weibull_scale": self.weibull_scale, "reference_height_m": self.reference_height_m,
+                "shear_exponent": self.shear_exponent, "cut_in": self.cut_in, "rated": self.rated,
+                "cut_out": self.cut_out, "curve": self.curve}
 
 
 class BatterySpec(_Strict):

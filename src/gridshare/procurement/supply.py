@@ -121,14 +121,10 @@ def project_output(case: Case, project: ProjectSpec) -> ProjectOutput:
             kwp=spec.kwp,
             tilt=spec.tilt,
             azimuth=spec.azimuth,
-            losses=spec.losses,
-            inverter_efficiency=spec.inverter_efficiency,
-            dc_ac_ratio=spec.dc_ac_ratio,
-            gamma_pdc=spec.gamma_pdc,
             seed=seed,
             weather=weather,
             annual_kwh=spec.annual_kwh,
-            cloudiness=spec.cloudiness,
+            **spec.system_parameters(),
         ).to_numpy()
         capacity = float(spec.kwp)
     else:
@@ -136,16 +132,8 @@ def project_output(case: Case, project: ProjectSpec) -> ProjectOutput:
             steps,
             spec.capacity_kw,
             seed=seed,
-            hub_height_m=spec.hub_height_m,
-            weibull_shape=spec.weibull_shape,
-            weibull_scale=spec.weibull_scale,
-            reference_height_m=spec.reference_height_m,
-            shear_exponent=spec.shear_exponent,
-            cut_in=spec.cut_in,
-            rated=spec.rated,
-            cut_out=spec.cut_out,
-            curve=spec.curve,
             weather=weather,
+            **spec.turbine_parameters(),
             annual_kwh=spec.annual_kwh,
         ).to_numpy()
         capacity = float(spec.capacity_kw)

@@ -103,12 +103,11 @@ def member_profiles(case: Case, progress: bool = False) -> xr.Dataset:
             if pv.source() is not None:
                 out["pv_kw"][i] += _measured(pv.source(), index)
                 continue
-            key = (pv.losses, pv.inverter_efficiency, pv.dc_ac_ratio, pv.gamma_pdc, pv.cloudiness,
-                   pv.annual_kwh is None)
+            key = (*pv.system_parameters().values(), pv.annual_kwh is None)
             seed = asset_seed(m.seed if m.seed is not None else case.seed, m.name, "pv", j,
                               pv.seed)
             pv_groups[key].append((i, pv, seed))
-    for (losses, eff, ratio, gamma, cloudiness, _), rows in pv_groups.items():
+    for rows in pv_groups.values():
         specs = [spec for _, spec, _ in rows]
         annual = None
         if specs[0].annual_kwh is not None:
@@ -116,9 +115,8 @@ def member_profiles(case: Case, progress: bool = False) -> xr.Dataset:
         power = P.pv_powers(site, index, kwp=np.array([s.kwp for s in specs]),
                             tilt=np.array([s.tilt for s in specs]),
                             azimuth=np.array([s.azimuth for s in specs]),
-                            seeds=np.array([seed for _, _, seed in rows]), losses=losses,
-                            inverter_efficiency=eff, dc_ac_ratio=ratio, gamma_pdc=gamma,
-                            weather=weather, annual_kwh=annual, cloudiness=cloudiness)
+                            seeds=np.array([seed for _, _, seed in rows]),
+                            weather=weather, annual_kwh=annual, **specs[0].system_parameters())
         np.add.at(out["pv_kw"], [i for i, _, _ in rows], power)
     steps.update(1)
 
@@ -131,20 +129,16 @@ def member_profiles(case: Case, progress: bool = False) -> xr.Dataset:
                 continue
             seed = asset_seed(m.seed if m.seed is not None else case.seed, m.name, "wind", j,
                               w.seed)
-            key = (w.hub_height_m, w.weibull_shape, w.weibull_scale, w.reference_height_m,
-                   w.shear_exponent, w.cut_in, w.rated, w.cut_out,
-                   None if w.curve is None else tuple(w.curve), w.annual_kwh is None)
+            curve = None if w.curve is None else tuple(w.curve)
+            key = (*{**w.turbine_parameters(), "curve": curve}.values(), w.annual_kwh is None)
             wind_groups[key].append((i, w, seed))
     for key, rows in wind_groups.items():
         first = rows[0][1]
         annual = None if key[-1] else np.array([w.annual_kwh for _, w, _ in rows])
         power = P.wind_powers(
             index, np.array([w.capacity_kw for _, w, _ in rows]),
-            seeds=np.array([seed for _, _, seed in rows]), hub_height_m=first.hub_height_m,
-            weibull_shape=first.weibull_shape, weibull_scale=first.weibull_scale,
-            reference_height_m=first.reference_height_m, shear_exponent=first.shear_exponent,
-            cut_in=first.cut_in, rated=first.rated, cut_out=first.cut_out, curve=first.curve,
-            weather=aligned, annual_kwh=annual)
+            seeds=np.array([seed for _, _, seed in rows]), weather=aligned, annual_kwh=annual,
+            **first.turbine_parameters())
         np.add.at(out["wind_kw"], [i for i, _, _ in rows], power)
     steps.update(1)
     steps.close()
