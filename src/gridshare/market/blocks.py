@@ -25,7 +25,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gridshare.model.blocks.base import Block, BuildContext, by_member, member_owned
+from gridshare.model.blocks.base import (
+    Block,
+    BuildContext,
+    add_individual_rationality,
+    by_member,
+    member_owned,
+)
 from gridshare.model.inputs import ModelInputs
 
 
@@ -242,10 +248,5 @@ class IndividualRationalityBlock(Block):
             ctx.add_community_cost("exchange", -1 * _sum(community))
         ctx.add_member_cost("exchange", settle)
         total = _sum([t for terms in ctx.member_costs.values() for t in terms])
-        alone = self.individual_costs.reindex(list(ctx.members)).to_numpy(dtype=float)
-        if np.isnan(alone).any():
-            raise ValueError("individual_costs must give every member's cost alone")
-        cap = xr.DataArray(alone + self.tolerance * (1 + np.abs(alone)), dims="member",
-                           coords={"member": ctx.members})
-        ctx.add_constraints(total, "<=", cap, "individual_rationality", block=self.name,
-                            asset_dim="member", meaning="no member pays more than it would alone")
+        add_individual_rationality(ctx, total, self.individual_costs, self.tolerance,
+                                   block=self.name)

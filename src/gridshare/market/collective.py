@@ -26,7 +26,7 @@ from gridshare.market.blocks import (
     WholesaleBlock,
 )
 from gridshare.model import DEFAULT_BLOCKS, ModelInputs, Result, SolveOptions, build_model, solve
-from gridshare.model.blocks.base import Block, BuildContext
+from gridshare.model.blocks.base import Block, BuildContext, add_individual_rationality
 
 TIMEFRAMES = ("pre", "post")
 STRUCTURES = ("pool", "bilateral")
@@ -172,13 +172,8 @@ class PriceSettlementBlock(Block):
         for terms in ctx.member_costs.values():
             for t in terms:
                 total = t if total is None else total + t
-        alone = self.individual_costs.reindex(list(ctx.members)).to_numpy(dtype=float)
-        if np.isnan(alone).any():
-            raise ValueError("individual_costs must give every member's cost alone")
-        cap = xr.DataArray(alone + self.tolerance * (1 + np.abs(alone)), dims="member",
-                           coords={"member": ctx.members})
-        ctx.add_constraints(total, "<=", cap, "individual_rationality", block=self.name,
-                            asset_dim="member", meaning="no member pays more than it would alone")
+        add_individual_rationality(ctx, total, self.individual_costs, self.tolerance,
+                                   block=self.name)
 
 
 @dataclass

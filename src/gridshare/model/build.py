@@ -37,7 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from gridshare.model.blocks import DEFAULT_BLOCKS
-from gridshare.model.blocks.base import MODES, Block, BuildContext
+from gridshare.model.blocks.base import MODES, Block, BuildContext, add_individual_rationality
 from gridshare.model.inputs import COMMUNITY, ModelInputs
 
 DISPATCH_VARIABLES = ("battery_charge", "battery_discharge", "shared_charge", "shared_discharge",
@@ -335,12 +335,8 @@ def _add_fairness(ctx: BuildContext, member_costs: dict, community_costs: dict,
         community_costs["exchange"] = community_costs.get("exchange", 0) - community_total
     member_costs["exchange"] = (member_costs["exchange"] + settle if "exchange" in member_costs
                                 else settle.to_linexpr())
-    total = _sum_terms(list(member_costs.values()))
-    alone = individual_costs.reindex(list(ctx.members)).to_numpy(dtype=float)
-    cap = xr.DataArray(alone + FAIRNESS_TOLERANCE * (1 + np.abs(alone)), dims="member",
-                       coords={"member": ctx.members})
-    ctx.add_constraints(total, "<=", cap, "individual_rationality", block="pool",
-                        asset_dim="member", meaning="no member pays more than it would alone")
+    add_individual_rationality(ctx, _sum_terms(list(member_costs.values())), individual_costs,
+                               FAIRNESS_TOLERANCE, block="pool")
 
 
 def _fix_schedule(ctx: BuildContext, schedule: xr.Dataset) -> None:

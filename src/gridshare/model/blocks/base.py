@@ -165,6 +165,22 @@ class Block:
         """Add families that need every block's contributions (bus balances, reactive power)."""
 
 
+def add_individual_rationality(ctx: BuildContext, total: Any, individual_costs: pd.Series,
+                               tolerance: float, block: str) -> linopy.Constraint:
+    """``individual_rationality``: each member's cost at most its cost alone (+ a tolerance).
+
+    ``total`` is the members' cost expression (dim ``member``); the cap is
+    ``alone + tolerance * (1 + |alone|)``, currency.
+    """
+    alone = individual_costs.reindex(list(ctx.members)).to_numpy(dtype=float)
+    if np.isnan(alone).any():
+        raise ValueError("individual_costs must give every member's cost alone")
+    cap = xr.DataArray(alone + tolerance * (1 + np.abs(alone)), dims="member",
+                       coords={"member": ctx.members})
+    return ctx.add_constraints(total, "<=", cap, "individual_rationality", block=block,
+                               asset_dim="member", meaning="no member pays more than it would alone")
+
+
 # --- small labelled-array helpers shared by blocks --------------------------------------------
 
 def lagged(expr: Any, steps: int = 1) -> linopy.LinearExpression:
