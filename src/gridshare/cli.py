@@ -358,6 +358,94 @@ def demo(
              time_limit=None, mip_gap=None, threads=None)
 
 
+@app.command()
+@user_errors
+def benchmark(
+    out: Annotated[Path, typer.Option(help="Run directory (an existing one is resumed).")] = Path(
+        "out/benchmark"),
+    scenarios: Annotated[int, typer.Option(help="Tariff scenarios in the sweep.", min=1)] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the scenario draws.")] = 0,
+    data: Annotated[Path | None, typer.Option(
+        help="Folder with load_profiles.csv, pv_profiles.csv, battery_specs.json, "
+             "load_flexibility.json (default: a generated 10-building community).")] = None,
+    sensitivity: Annotated[bool, typer.Option(help="One-at-a-time and grid sensitivity.")] = False,
+    train_surrogate: Annotated[bool, typer.Option(help="Train XGBoost surrogates.")] = False,
+    training_scenarios: Annotated[int, typer.Option(
+        help="Scenarios evaluated for surrogate training (the sweep is topped up).", min=10)] = 200,
+    rapid_eval: Annotated[int, typer.Option(help="New scenarios scored by the surrogate.", min=0)] = 0,
+    verify_top: Annotated[int, typer.Option(help="Surrogate picks re-checked by optimisation.",
+                                            min=0)] = 3,
+    executor: Annotated[str, typer.Option(help="process, serial or dask (local cluster).")] = "process",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, tcp://host:8786.")]
+    = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.", min=1)] = None,
+    rank_by: Annotated[str, typer.Option(help="score, cost or fairness.")] = "score",
+) -> None:
+    """Benchmark tariffs (ToU, CPP, RTP, EDR) with and without P2P on a prosumer community."""
+    from gridshare.benchmark.run import run_benchmark
+    from gridshare.report.build import build_report
+
+    if executor not in ("process", "serial", "dask"):
+        raise ValueError(f"--executor must be process, serial or dask; got {executor!r}")
+    run = run_benchmark(out, scenarios, seed=seed, community_dir=data, executor=executor,
+                        scheduler=scheduler, workers=workers, sensitivity=sensitivity,
+                        train_surrogate=train_surrogate, training_scenarios=training_scenarios,
+                        rapid_eval=rapid_eval, verify_top=verify_top, rank_by=rank_by)
+    columns = ["rank", "tariff", "p2p", "community_cost", "cost_cv", "cost_gini", "self_sufficiency",
+               "p2p_benefit", "score"]
+    ranking = run.tables["rankings"]
+    _print_frame(ranking[[c for c in columns if c in ranking]].head(10).set_index("rank"),
+                 title=f"top scenarios by {rank_by} (of {len(ranking)})")
+    if "tornado" in run.tables:
+        _print_frame(run.tables["tornado"].set_index("parameter"), title="sensitivity of community cost")
+    if "surrogate_metrics" in run.tables:
+        _print_frame(run.tables["surrogate_metrics"].set_index("target"),
+                     title="surrogate accuracy (held-out)")
+    if "rapid_eval" in run.tables:
+        _print_block("rapid evaluation", {k: v for k, v in run.summary.items() if k.startswith("rapid")})
+    _print_block("summary", {k: v for k, v in run.summary.items() if not k.startswith("rapid")})
+    for path in build_report(run.out, "xlsx") + build_report(run.out, "pdf"):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `gridshare benchmark`.")],
+    format: Annotated[str, typer.Option("--format", "-f",
+                                        help="pdf, xlsx, html, json, csv or parquet.")] = "pdf",
+) -> None:
+    """Write a report (PDF, XLSX, HTML) or table exports of a benchmark run."""
+    from gridshare.report.build import build_report
+
+    for path in build_report(run_dir, format):
+        console.print(f"wrote {path}")
+
+
+@app.command(name="app")
+@user_errors
+def web_app(
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (0.0.0.0 to serve other machines).")]
+    = "localhost",
+    open_browser: Annotated[bool, typer.Option("--open/--no-open",
+                                               help="Open a browser tab on start.")] = False,
+) -> None:
+    """Start the web app (Streamlit) on http://HOST:PORT."""
+    import subprocess
+
+    main_py = Path(__file__).resolve().parent / "app" / "main.py"
+    console.print(f"gridshare app on http://{host}:{port}  (Ctrl+C stops it)")
+    command = [sys.executable, "-m", "streamlit", "run", str(main_py),
+               "--server.port", str(port), "--server.address", host,
+               "--server.headless", str(not open_browser).lower(),
+               "--browser.gatherUsageStats", "false"]
+    try:
+        raise typer.Exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
 def _number(value: Any) -> str:
     """Readable numbers: thousands separators, two decimals, integers as integers."""
     if isinstance(value, bool) or not isinstance(value, int | float):
