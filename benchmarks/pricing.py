@@ -7,19 +7,25 @@ tariff groups. Net load sets one buy or one sell offer per member and step.
 
 Timed, for each mechanism (crossing value, MMR, SDR, SDRC) in full and pruned form:
 
-- ``vectorised``: :func:`gridshare.market.price_book` on a prebuilt :class:`OfferBook`: the price
-  of every step and the accepted share of every offer (per tariff group and step);
-- ``+ member arrays``: the same plus the (step, member) arrays of accepted kWh;
-- ``vectorised, build inside``: building the book from the net-load and price arrays, pricing,
-  and the member arrays;
+- ``prices + accepted per member`` (the headline): :func:`gridshare.market.price_book` on a
+  prebuilt :class:`OfferBook` and the (step, member) float64 arrays of every member's accepted
+  buy and sell kWh (``Pricing.buy_kwh`` / ``sell_kwh``, what ``run_pricing`` bills and reports
+  from), as the loop returns a price and every offer's accepted kWh per step;
+- ``prices + group shares``: the same without expanding the shares per tariff group and step
+  into member arrays (for reference only);
+- ``build inside``: building the book from the net-load and price arrays, pricing, and the
+  member arrays;
 - ``loop, prebuilt``: a straightforward loop over steps on offer dicts built before the timer
-  (``{"origin", "amount", "value"}``): sort, cumulative sums, walk, accepted offers;
+  (``{"origin", "amount", "value"}``): sort, cumulative sums, walk, accepted kWh of every offer
+  (a partly accepted level of equal values shared pro rata, the library's rule, so both sides
+  return the same numbers; the same 1e-9 kWh tolerance);
 - ``loop, build inside``: the same loop building each step's offer dicts inside the timer.
 
 The loops are timed on ``--loop-steps`` steps spread over the horizon (default 1,000; pass the
 full number of steps for a full-year loop) and scaled linearly to the horizon, since their work
-per step does not depend on the step. Prices of the loop and the vectorised code are compared on
-those steps.
+per step does not depend on the step; like the vectorised runs they keep the best of
+``--loop-repeat`` runs, so machine load affects both sides alike. Prices and accepted kWh of the
+loop and the vectorised code are compared on those steps.
 
 Run ``python benchmarks/pricing.py --help`` for the flags; the output is a Markdown table.
 """
@@ -68,15 +74,18 @@ def make_case(n_members: int, n_steps: int, seed: int = 1):
     return net, imports[tariff], exports[tariff]
 
 
+TOL_KWH = 1e-9
+"""Amounts closer than this are equal; offers below it are absent (the library's tolerance)."""
+
 # --- the per-step Python loop -------------------------------------------------------------------
 
 def step_dicts(names, net_t, ip_t, ep_t):
     """One step's offer dicts from its net loads and prices."""
     buys, sells = [], []
     for name, n, ip, ep in zip(names, net_t, ip_t, ep_t, strict=True):
-        if n > 0:
+        if n > TOL_KWH:
             buys.append({"origin": name, "amount": n, "value": ip})
-        elif n < 0:
+        elif n < -TOL_KWH:
             sells.append({"origin": name, "amount": -n, "value": ep})
     return buys, sells
 
@@ -103,31 +112,39 @@ def loop_clear(buys, sells):
     traded, last = 0.0, None
     while i < len(s) and j < len(b) and s[i]["value"] < b[j]["value"]:
         last = s[i]["value"]
-        if s_cum[i] < b_cum[j]:
+        # Cumulative amounts closer than TOL_KWH are equal (as in the library).
+        if s_cum[i] < b_cum[j] - TOL_KWH:
             traded = s_cum[i]
             i += 1
-        elif b_cum[j] < s_cum[i]:
+        elif b_cum[j] < s_cum[i] - TOL_KWH:
             traded = b_cum[j]
             j += 1
         else:
             traded = s_cum[i]
             i += 1
             j += 1
-    if traded <= 0:
+    if traded <= TOL_KWH:
         price = s[0]["value"]
-    elif i == len(s) and j < len(b) and traded > (b_cum[j - 1] if j else 0.0):
+    elif i == len(s) and j < len(b) and traded > (b_cum[j - 1] if j else 0.0) + TOL_KWH:
         price = b[j]["value"]
     else:
         price = last
-    acc_s, start = {}, 0.0
-    for o, end in zip(s, s_cum, strict=True):
-        acc_s[o["origin"]] = min(max(traded - start, 0.0), o["amount"])
-        start = end
-    acc_b, start = {}, 0.0
-    for o, end in zip(b, b_cum, strict=True):
-        acc_b[o["origin"]] = min(max(traded - start, 0.0), o["amount"])
-        start = end
-    return price, acc_b, acc_s
+    return price, accept_levels(b, b_cum, traded), accept_levels(s, s_cum, traded)
+
+
+def accept_levels(offers, cum, traded):
+    """Accepted kWh of sorted offers: offers of equal value (a level) share it pro rata."""
+    accepted, i, start = {}, 0, 0.0
+    while i < len(offers):
+        j = i
+        while j + 1 < len(offers) and offers[j + 1]["value"] == offers[i]["value"]:
+            j += 1
+        width = cum[j] - start
+        share = min(max((traded - start) / width, 0.0), 1.0) if width > 0 else 0.0
+        for o in offers[i:j + 1]:
+            accepted[o["origin"]] = o["amount"] * share
+        start, i = cum[j], j + 1
+    return accepted
 
 
 def loop_formula(buys, sells, mechanism, divisor=0.5, compensation=0.0):
@@ -156,9 +173,10 @@ def loop_formula(buys, sells, mechanism, divisor=0.5, compensation=0.0):
 def loop_price(buys, sells, mechanism, pruned, params):
     if pruned:
         _, acc_b, acc_s = loop_clear(buys, sells)
-        buys = [dict(o, amount=acc_b[o["origin"]]) for o in buys if acc_b.get(o["origin"], 0) > 0]
+        buys = [dict(o, amount=acc_b[o["origin"]]) for o in buys
+                if acc_b.get(o["origin"], 0) > TOL_KWH]
         sells = [dict(o, amount=acc_s[o["origin"]]) for o in sells
-                 if acc_s.get(o["origin"], 0) > 0]
+                 if acc_s.get(o["origin"], 0) > TOL_KWH]
         if not buys or not sells:
             return 0.0, {}, {}
     if mechanism == "crossing_value":
@@ -184,6 +202,7 @@ def main() -> None:
     parser.add_argument("--loop-steps", type=int, default=1000,
                         help="steps the Python loop is timed on (scaled to --steps)")
     parser.add_argument("--repeat", type=int, default=3, help="vectorised runs (best is kept)")
+    parser.add_argument("--loop-repeat", type=int, default=2, help="loop runs (best is kept)")
     args = parser.parse_args()
 
     net_mt, ip_mt, ep_mt = make_case(args.members, args.steps)
@@ -202,16 +221,17 @@ def main() -> None:
           f"(offers_from_net_load): {build_s:.3f} s. Loops timed on {len(sample)} steps, "
           f"x{scale:.2f} to the horizon. Load average at start: "
           f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores.\n")
-    print("| mechanism | form | vectorised (s) | + member arrays (s) | build inside (s) "
-          "| loop prebuilt (s) | loop build inside (s) | speed-up prebuilt | speed-up build "
-          "inside | max price diff |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| mechanism | form | prices + accepted per member (s) | prices + group shares (s) "
+          "| build inside (s) | loop prebuilt (s) | loop build inside (s) | speed-up (per member) "
+          "| speed-up (shares) | speed-up build inside | max price diff | max kWh diff |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    index = {name: i for i, name in enumerate(names)}
     for mechanism, params in MECHANISMS:
         for pruned in (False, True):
-            def vector(m=mechanism, p=pruned, kw=params):
+            def shares(m=mechanism, p=pruned, kw=params):
                 return price_book(book, m, p, **kw)
 
-            def with_arrays(m=mechanism, p=pruned, kw=params):
+            def per_member(m=mechanism, p=pruned, kw=params):
                 r = price_book(book, m, p, **kw)
                 return r, r.buy_kwh, r.sell_kwh
 
@@ -220,25 +240,36 @@ def main() -> None:
                 r = price_book(b, m, p, **kw)
                 return r, r.buy_kwh, r.sell_kwh
 
-            t_vec, result = best_of(vector, args.repeat)
-            t_arr, _ = best_of(with_arrays, args.repeat)
+            t_arr, (result, acc_b, acc_s) = best_of(per_member, args.repeat)
+            t_vec, _ = best_of(shares, args.repeat)
             t_in, _ = best_of(build_inside, args.repeat)
 
-            loop_params = {k: v for k, v in params.items()}
-            started = time.perf_counter()
-            loop_prices = [loop_price(b, s, mechanism, pruned, loop_params)[0]
-                           for b, s in prebuilt]
-            t_loop = (time.perf_counter() - started) * scale
-            started = time.perf_counter()
-            for t in sample:
-                b, s = step_dicts(names, net[t], ip[t], ep[t])
-                loop_price(b, s, mechanism, pruned, loop_params)
-            t_loop_in = (time.perf_counter() - started) * scale
-            diff = float(np.max(np.abs(result.price[sample] - np.array(loop_prices))))
-            print(f"| {mechanism} | {'pruned' if pruned else 'full'} | {t_vec:.3f} | {t_arr:.3f} "
+            def loop_prebuilt(m=mechanism, p=pruned, kw=params):
+                return [loop_price(b, s, m, p, kw) for b, s in prebuilt]
+
+            def loop_inside(m=mechanism, p=pruned, kw=params):
+                out = []
+                for t in sample:
+                    b, s = step_dicts(names, net[t], ip[t], ep[t])
+                    out.append(loop_price(b, s, m, p, kw))
+                return out
+
+            t_loop, loop_out = best_of(loop_prebuilt, args.loop_repeat)
+            t_loop_in, _ = best_of(loop_inside, args.loop_repeat)
+            t_loop *= scale
+            t_loop_in *= scale
+            diff = float(np.max(np.abs(result.price[sample] - np.array([o[0] for o in loop_out]))))
+            kwh_diff = 0.0
+            for row, (_, got_b, got_s) in zip(sample, loop_out, strict=True):
+                for got, acc in ((got_b, acc_b), (got_s, acc_s)):
+                    if got:
+                        cols = [index[k] for k in got]
+                        kwh_diff = max(kwh_diff, float(np.max(np.abs(
+                            acc[row, cols] - np.fromiter(got.values(), float)))))
+            print(f"| {mechanism} | {'pruned' if pruned else 'full'} | {t_arr:.3f} | {t_vec:.3f} "
                   f"| {t_in:.3f} | {t_loop:.2f} | {t_loop_in:.2f} | {t_loop / t_arr:.0f}x "
-                  f"(arrays), {t_loop / t_vec:.0f}x (shares) | {t_loop_in / t_in:.0f}x "
-                  f"| {diff:.1e} |")
+                  f"| {t_loop / t_vec:.0f}x | {t_loop_in / t_in:.0f}x | {diff:.1e} "
+                  f"| {kwh_diff:.1e} |")
 
 
 if __name__ == "__main__":

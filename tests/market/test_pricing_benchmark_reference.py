@@ -21,8 +21,10 @@ def bench():
 
 @pytest.mark.parametrize("pruned", [False, True])
 def test_loop_and_vectorised_prices_agree(bench, pruned):
-    # 40 members x 48 steps of the benchmark case, four tariff groups; the loop sorts dicts and
-    # walks them (ties in arbitrary order), which changes who is rationed but never the price.
+    # 40 members x 48 steps of the benchmark case, four tariff groups; the loop sorts dicts,
+    # walks them and shares a partly accepted level of equal values pro rata, as the library
+    # does: the same price and the same accepted kWh for every member (an independent,
+    # per-step formulation of the same rules).
     net, ip, ep = bench.make_case(40, 48, seed=3)
     book = offers_from_net_load(net.T, ip.T, ep.T, members=[f"m{i}" for i in range(40)])
     assert book.n_groups == 4
@@ -33,7 +35,10 @@ def test_loop_and_vectorised_prices_agree(bench, pruned):
             buys, sells = bench.step_dicts(list(book.members), net.T[t], ip.T[t], ep.T[t])
             price, acc_b, acc_s = bench.loop_price(buys, sells, mechanism, pruned, params)
             loop.append(price)
-            # Same traded energy per step, and the loop's money balances too.
-            assert sum(acc_b.values()) == pytest.approx(vector.buy_kwh[t].sum(), abs=1e-9)
+            # Same accepted energy of every member, and the loop's money balances too.
+            for got, acc in ((acc_b, vector.buy_kwh), (acc_s, vector.sell_kwh)):
+                cols = [list(book.members).index(k) for k in got]
+                np.testing.assert_allclose(acc[t, cols], list(got.values()), atol=1e-12)
+                assert acc[t].sum() == pytest.approx(sum(got.values()), abs=1e-9)
             assert sum(acc_b.values()) == pytest.approx(sum(acc_s.values()), abs=1e-9)
         np.testing.assert_allclose(vector.price, loop, rtol=1e-12, atol=1e-15)

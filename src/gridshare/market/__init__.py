@@ -9,7 +9,13 @@ Examples
 [0.3, 0.2, 0.15]
 """
 
-from gridshare.market.collective import CollectiveRun, RecRules, individual_costs, run_collective
+from gridshare.market.collective import (
+    CollectiveRun,
+    RecRules,
+    individual_costs,
+    individual_optimum,
+    run_collective,
+)
 from gridshare.market.dual import dual_prices
 from gridshare.market.loop import LoopResult, individual_responses, iterate_prices
 from gridshare.market.offers import (
@@ -33,18 +39,50 @@ from gridshare.market.pricing import (
 )
 from gridshare.market.run import ALL_MECHANISMS, PricingResult, run_pricing
 from gridshare.market.settlement import (
+    ALONE_DEFINITION,
     BILL_COLUMNS,
     Settlement,
+    fair_payments,
+    other_costs,
     settle,
     settle_result,
     share_coefficients,
 )
 
 __all__ = [
-    "ALL_MECHANISMS", "BILL_COLUMNS", "MECHANISMS", "CollectiveRun", "LoopResult", "OfferBook",
-    "Pricing", "PricingResult", "RecRules", "Settlement", "clear_pool", "crossing_value",
-    "dual_prices", "individual_costs", "individual_responses", "iterate_prices", "make_book",
-    "mmr", "offers_from_inputs", "offers_from_net_load", "offers_from_result", "price_book",
-    "prune", "run_collective", "run_pricing", "sdr", "settle", "settle_result",
-    "share_coefficients", "single_step_book", "tariff_groups",
+    "ALL_MECHANISMS",
+    "ALONE_DEFINITION",
+    "BILL_COLUMNS",
+    "MECHANISMS",
+    "CollectiveRun",
+    "LoopResult",
+    "OfferBook",
+    "Pricing",
+    "PricingResult",
+    "RecRules",
+    "Settlement",
+    "clear_pool",
+    "crossing_value",
+    "dual_prices",
+    "fair_payments",
+    "individual_costs",
+    "individual_optimum",
+    "individual_responses",
+    "iterate_prices",
+    "make_book",
+    "mmr",
+    "offers_from_inputs",
+    "offers_from_net_load",
+    "offers_from_result",
+    "other_costs",
+    "price_book",
+    "prune",
+    "run_collective",
+    "run_pricing",
+    "sdr",
+    "settle",
+    "settle_result",
+    "share_coefficients",
+    "single_step_book",
+    "tariff_groups",
 ]

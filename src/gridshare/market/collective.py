@@ -7,8 +7,11 @@ which no member pays more than alone). ``timeframe``: ``"pre"`` (forecast inputs
 chosen) or ``"post"`` (metered inputs, dispatch held at a schedule; only grid and exchange flows
 are chosen).
 
-Two-stage runs settle internal trades either with budget-balanced payments chosen by the model
-(no prices given) or at given local-market prices per step (``prices=``).
+The operation does not depend on local-market prices: internal payments only move money between
+members, so the collective optimum is the same at any price. Prices decide the bills, in
+:func:`gridshare.market.settlement.settle_result`: trades settle at the prices, and in the
+two-stage operation a budget-balanced compensation line keeps every member at or below its cost
+alone (the individual optimum).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from gridshare.market.blocks import (
     WholesaleBlock,
 )
 from gridshare.model import DEFAULT_BLOCKS, ModelInputs, Result, SolveOptions, build_model, solve
-from gridshare.model.blocks.base import Block, BuildContext, add_individual_rationality
+from gridshare.model.blocks.base import Block
 
 TIMEFRAMES = ("pre", "post")
 STRUCTURES = ("pool", "bilateral")
@@ -131,51 +134,6 @@ class RecRules:
         return tuple(extra)
 
 
-class PriceSettlementBlock(Block):
-    """Internal trades settled at given prices, with or without individual rationality.
-
-    Pool: a member pays ``price`` per kWh bought from the pool and receives it per kWh that
-    reaches the pool; bilateral: the buyer pays ``price`` on what arrives. With
-    ``individual_costs`` every member's total is capped at its cost alone (stage two).
-    """
-
-    name = "price_settlement"
-
-    def __init__(self, prices: Any, individual_costs: pd.Series | None = None,
-                 tolerance: float = 1e-7) -> None:
-        self.prices = np.asarray(prices, dtype=float)
-        self.individual_costs = individual_costs
-        self.tolerance = tolerance
-
-    def applies(self, inputs: ModelInputs, mode: str) -> bool:
-        return mode in ("collective", "post_delivery")
-
-    def finalize(self, ctx: BuildContext) -> None:
-        m, dt = ctx.model, ctx.dt
-        price = xr.DataArray(np.broadcast_to(self.prices, (len(ctx.time),)), dims="time",
-                             coords={"time": ctx.time})
-        if ctx.aggregate:
-            raise ValueError("settling at given prices needs each member's pool flows: build with "
-                             "aggregate=False")
-        if "pool_buy" in m.variables:
-            keep = 1.0 - ctx.inputs.pool_loss
-            net = m.variables["pool_buy"] - keep * m.variables["pool_sell"]
-        else:
-            keep = 1.0 - ctx.inputs.bilateral_loss
-            trade = keep * m.variables["trade"]
-            net = trade.sum("seller").rename(buyer="member") - trade.sum("buyer").rename(
-                seller="member")
-        ctx.add_member_cost("exchange", (net * price * dt).sum("time"))
-        if self.individual_costs is None:
-            return
-        total = None
-        for terms in ctx.member_costs.values():
-            for t in terms:
-                total = t if total is None else total + t
-        add_individual_rationality(ctx, total, self.individual_costs, self.tolerance,
-                                   block=self.name)
-
-
 @dataclass
 class CollectiveRun:
     """A collective operation: the solved model and what pricing needs from it.
@@ -187,7 +145,9 @@ class CollectiveRun:
         The inputs as modelled (rules applied).
     structure, stage, timeframe : str
     individual_costs : pandas.Series or None
-        Each member's cost alone, currency (two-stage runs).
+        Each member's cost alone (individual optimum), currency (two-stage runs, or when given).
+    prices : numpy.ndarray or None
+        The local-market prices the bills settle at, currency/kWh per step.
     """
 
     result: Result
@@ -196,6 +156,7 @@ class CollectiveRun:
     stage: str
     timeframe: str
     individual_costs: pd.Series | None = None
+    prices: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def trades(self) -> pd.DataFrame:
@@ -213,21 +174,40 @@ class CollectiveRun:
         return self.result.solution["trade"] * float(self.inputs.step_hours)
 
 
+def individual_optimum(inputs: ModelInputs, timeframe: str, *, schedule: Any = None,
+                       blocks: tuple[Block, ...] = DEFAULT_BLOCKS,
+                       options: SolveOptions | None = None) -> Result:
+    """Every member alone: the one definition of "alone" used by every mechanism.
+
+    Pre-delivery: each member's own assets optimised against its own retail tariff (the
+    ``individual`` model). Post-delivery: its metered bill with the dispatch of ``schedule``
+    (default: that individual optimum), no exchange.
+
+    Returns
+    -------
+    gridshare.model.Result
+        ``costs["total"]`` is each member's cost alone, currency.
+    """
+    opts = replace(options or SolveOptions(), duals=False)
+    if timeframe == "pre":
+        return solve(build_model(inputs, "individual", blocks=blocks), opts)
+    alone = replace(inputs, exchange="none")
+    cm = build_model(alone, "post_delivery", schedule=schedule, blocks=blocks, options=opts)
+    return solve(cm, opts)
+
+
 def individual_costs(inputs: ModelInputs, timeframe: str, *, schedule: Any = None,
                      blocks: tuple[Block, ...] = DEFAULT_BLOCKS,
                      options: SolveOptions | None = None) -> pd.Series:
-    """Each member's cost alone, currency: its own optimum (pre) or its metered bill (post)."""
-    opts = replace(options or SolveOptions(), duals=False)
-    if timeframe == "pre":
-        return solve(build_model(inputs, "individual", blocks=blocks), opts).costs["total"]
-    alone = replace(inputs, exchange="none")
-    cm = build_model(alone, "post_delivery", schedule=schedule, blocks=blocks, options=opts)
-    return solve(cm, opts).costs["total"].reindex(list(inputs.members))
+    """Each member's cost alone, currency: see :func:`individual_optimum`."""
+    result = individual_optimum(inputs, timeframe, schedule=schedule, blocks=blocks,
+                                options=options)
+    return result.costs["total"].reindex(list(inputs.members))
 
 
 def run_collective(inputs: ModelInputs, structure: str = "pool", stage: str = "single",
                    timeframe: str = "pre", *, rules: RecRules | None = None,
-                   prices: Any = None, schedule: Any = None,
+                   prices: Any = None, schedule: Any = None, alone: pd.Series | None = None,
                    options: SolveOptions | None = None) -> CollectiveRun:
     """Operate the community collectively.
 
@@ -237,14 +217,18 @@ def run_collective(inputs: ModelInputs, structure: str = "pool", stage: str = "s
         Forecast (pre) or metered (post) inputs, kW and currency/kWh.
     structure : {"pool", "bilateral"}
     stage : {"single", "two"}
+        ``"two"``: stage one solves every member alone, stage two the collective optimum with
+        budget-balanced payments and no member above its cost alone (``collective_fair``).
     timeframe : {"pre", "post"}
     rules : RecRules, optional
     prices : array_like, optional
-        Local-market price per step, currency/kWh: internal trades are settled at it (stage two
-        then caps every member at its cost alone). Without it, single-stage runs settle at the
-        shadow price and two-stage runs with model-chosen budget-balanced payments.
+        Local-market price per step, currency/kWh, recorded for the settlement (internal
+        payments do not change the collective optimum). Without it, single-stage runs settle at
+        the shadow price.
     schedule : Result or xarray.Dataset, optional
         Post-delivery dispatch to hold (default: each member's individual optimum).
+    alone : pandas.Series, optional
+        Each member's cost alone, currency, when already known (stage one is then skipped).
     options : SolveOptions, optional
 
     Returns
@@ -259,16 +243,18 @@ def run_collective(inputs: ModelInputs, structure: str = "pool", stage: str = "s
     modelled = rules.apply(inputs, structure)
     blocks = DEFAULT_BLOCKS + rules.blocks()
     mode = "collective" if timeframe == "pre" else "post_delivery"
-    aggregate: bool | None = False if (rules.needs_member_flows or prices is not None) else None
-    alone = None
-    if stage == "two":
+    aggregate: bool | None = False if rules.needs_member_flows else None
+    if stage == "two" and alone is None:
         alone = individual_costs(modelled, timeframe, schedule=schedule, blocks=blocks,
                                  options=options)
     if prices is not None:
-        blocks = (*blocks, PriceSettlementBlock(prices, alone))
-        # Trades are settled by the block; shadow prices would settle them a second time.
+        prices = np.asarray(prices, dtype=float).reshape(-1)
+        if prices.shape != (len(modelled.time),) or not np.isfinite(prices).all():
+            raise ValueError(f"prices must hold one finite value per step "
+                             f"({len(modelled.time)}) in currency/kWh; got shape {prices.shape}")
+        # Bills settle at the given prices; shadow prices would settle the trades a second time.
         options = replace(options, duals=False)
-    elif stage == "two":
+    if stage == "two":
         if timeframe == "pre":
             mode = "collective_fair"
         else:
@@ -279,4 +265,4 @@ def run_collective(inputs: ModelInputs, structure: str = "pool", stage: str = "s
     cm = build_model(modelled, mode, schedule=schedule, blocks=blocks, aggregate=aggregate,
                      options=options, individual_costs=alone if mode == "collective_fair" else None)
     result = solve(cm, options)
-    return CollectiveRun(result, modelled, structure, stage, timeframe, alone)
+    return CollectiveRun(result, modelled, structure, stage, timeframe, alone, prices)

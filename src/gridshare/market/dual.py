@@ -62,8 +62,9 @@ def dual_prices(inputs: ModelInputs, timeframe: str = "pre", *, rules: RecRules 
     dt = float(inputs.step_hours)
     book = offers_from_result(result, run.inputs)
     sol = result.solution
-    buy = sol["pool_buy"].transpose("time", "member").values * dt
-    sell = sol["pool_sell"].transpose("time", "member").values * dt
+    members = list(run.inputs.members)
+    buy = sol["pool_buy"].reindex(member=members).transpose("time", "member").values * dt
+    sell = sol["pool_sell"].reindex(member=members).transpose("time", "member").values * dt
     keep = 1.0 - float(run.inputs.pool_loss)
     return Pricing.from_accepted("dual", np.asarray(price), book, buy, keep * sell,
                                  {"timeframe": timeframe, "result": result, "run": run})

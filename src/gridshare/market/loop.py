@@ -8,7 +8,8 @@
 3. Offers are rebuilt from the resulting net positions and the prices recomputed.
 4. Steps 2-3 repeat until the Euclidean distance between successive price vectors is below
    ``tol`` (currency/kWh) or ``max_iter`` is reached; then the two-stage collective model is run
-   with those prices (trades settled at them, no member above its cost alone).
+   and billed at those prices (trades settle at them; a budget-balanced compensation line keeps
+   every member at or below its cost alone, see :func:`gridshare.market.settle_result`).
 
 Batteries respond bang-bang to a price, so the plain iteration can cycle between price vectors.
 ``damping`` (``p <- (1 - a) * new + a * old``) and ``averaging`` (the running mean of all

@@ -337,7 +337,9 @@ def offers_from_result(result: Any, inputs: Any) -> OfferBook:
 
     solution = result.solution if hasattr(result, "solution") else result
     supply, demand = member_terms(solution, include_grid_pool=False)
-    net_kw = (demand - supply).transpose("member", "time").values
+    # Solutions may order members differently from the inputs: align by label.
+    net_kw = (demand - supply).reindex(member=list(inputs.members)).transpose(
+        "member", "time").values
     return offers_from_net_load(net_kw.T * inputs.step_hours, inputs.import_price.values.T,
                                 inputs.export_price.values.T, members=list(inputs.members),
                                 time=inputs.time)

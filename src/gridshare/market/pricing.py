@@ -30,6 +30,7 @@ its price is 0.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -48,6 +49,24 @@ from gridshare.market.offers import OfferBook
 
 MECHANISMS = ("crossing_value", "mmr", "sdr", "sdrc")
 """Names accepted by :func:`price_book`."""
+
+PARALLEL_ELEMENTS = 2_000_000
+"""Books with more (step x member) cells than this expand both sides' accepted kWh in parallel."""
+
+
+def expand_columns(fraction: np.ndarray, column_of_member: np.ndarray,
+                   amount: np.ndarray) -> np.ndarray:
+    """Accepted kWh of every member: its column's accepted share times its offer, (step, member).
+
+    The share table is tiny (step x group); it is expanded in the book's own memory order, so
+    a member-major book (``ModelInputs`` arrays transposed) is written in contiguous rows.
+    """
+    if amount.flags.f_contiguous and not amount.flags.c_contiguous:
+        out = np.take(np.ascontiguousarray(fraction.T), column_of_member, axis=0).T
+    else:
+        out = np.take(fraction, column_of_member, axis=1)
+    return np.multiply(out, amount, out=out)  # in place: one (step, member) allocation
+
 
 # --- results -----------------------------------------------------------------------------------
 
@@ -99,8 +118,8 @@ class Pricing:
                                  f"{np.shape(arr)}")
         out = cls(mechanism, False, np.asarray(price, dtype=float), book, np.zeros(shape),
                   np.zeros(shape), None, np.zeros(book.n_steps, dtype=bool), params)
-        out.__dict__["buy_kwh"] = np.asarray(buy_kwh, dtype=float)
-        out.__dict__["sell_kwh"] = np.asarray(sell_kwh, dtype=float)
+        out.__dict__["_accepted"] = (np.asarray(buy_kwh, dtype=float),
+                                     np.asarray(sell_kwh, dtype=float))
         return out
 
     def __repr__(self) -> str:
@@ -110,18 +129,33 @@ class Pricing:
     def _expand(self, fraction: np.ndarray, amount: np.ndarray) -> np.ndarray:
         if self.column_of_member is None:
             return fraction * amount
-        out = np.take(fraction, self.column_of_member, axis=1)
-        return np.multiply(out, amount, out=out)  # in place: one (step, member) allocation
+        return expand_columns(fraction, self.column_of_member, amount)
+
+    def _member_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        # Both sides at once: on a large book each side is bound by memory traffic, so the two
+        # run side by side in threads (numpy releases the GIL in take and multiply).
+        book = self.book
+        if book.buy_kwh.size < PARALLEL_ELEMENTS:
+            return (self._expand(self.buy_fraction, book.buy_kwh),
+                    self._expand(self.sell_fraction, book.sell_kwh))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            sell = pool.submit(self._expand, self.sell_fraction, book.sell_kwh)
+            buy = self._expand(self.buy_fraction, book.buy_kwh)
+            return buy, sell.result()
 
     @cached_property
+    def _accepted(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._member_arrays()
+
+    @property
     def buy_kwh(self) -> np.ndarray:
         """Accepted energy of each member's buy offer, kWh, shape (step, member)."""
-        return self._expand(self.buy_fraction, self.book.buy_kwh)
+        return self._accepted[0]
 
-    @cached_property
+    @property
     def sell_kwh(self) -> np.ndarray:
         """Accepted energy of each member's sell offer, kWh, shape (step, member)."""
-        return self._expand(self.sell_fraction, self.book.sell_kwh)
+        return self._accepted[1]
 
     @property
     def prices(self) -> pd.Series:

@@ -22,14 +22,20 @@ from gridshare.market.collective import (
     CollectiveRun,
     RecRules,
     check_choice,
-    individual_costs,
+    individual_optimum,
     run_collective,
 )
 from gridshare.market.dual import dual_prices
 from gridshare.market.loop import LoopResult, iterate_prices
-from gridshare.market.offers import offers_from_inputs, offers_from_result
+from gridshare.market.offers import offers_from_result
 from gridshare.market.pricing import MECHANISMS, Pricing, price_book
-from gridshare.market.settlement import Settlement, settle, settle_result
+from gridshare.market.settlement import (
+    ALONE_DEFINITION,
+    Settlement,
+    other_costs,
+    settle,
+    settle_result,
+)
 from gridshare.model import DEFAULT_BLOCKS, ModelInputs, SolveOptions, build_model, solve
 
 ALL_MECHANISMS = (*MECHANISMS, "dual")
@@ -84,6 +90,10 @@ class PricingResult:
             "community_total": float(self.bills["total"].sum()),
             "community_alone_total": float(self.bills["alone_total"].sum()),
             "community_saving": float(self.bills["saving"].sum()),
+            "compensation": self.settlement.compensation,
+            "community_costs": self.settlement.community_costs,
+            "account_residual": self.settlement.balance_error,
+            "alone": ALONE_DEFINITION,
         }
         if self.loop is not None:
             out.update(iterations=self.loop.iterations, converged=self.loop.converged,
@@ -174,10 +184,17 @@ def run_pricing(inputs_or_case: Any, mechanism: str = "mmr", timeframe: str = "p
     loop : bool
         Iterate prices with the members' individual responses (not for ``"dual"``).
     stage : {"single", "two"}
-        Collective operation at the prices: single-stage or two-stage (no member above alone).
+        Collective operation billed at the prices: single-stage (``collective``) or two-stage
+        (``collective_fair``: bills at the prices plus a budget-balanced compensation line, no
+        member above its cost alone).
     operate : bool, optional
-        Run the collective model at the prices and bill from it (default: yes for ``loop`` and
-        ``"dual"``; no for plain offer mechanisms, which then bill from the accepted offers).
+        Run the collective model and bill from it (default: yes for ``loop`` and ``"dual"``;
+        no for plain offer mechanisms, which then bill the accepted offers, with each member's
+        dispatch held at its individual optimum).
+
+    Every bill's ``alone_total`` is the member's individual optimum
+    (:data:`~gridshare.market.settlement.ALONE_DEFINITION`), whatever the mechanism; offers are
+    built from the positions of that optimum (after each member's own assets).
     divisor, compensation, increment
         Mechanism parameters (see :func:`~gridshare.market.price_book`).
     tol, max_iter, damping, averaging
@@ -215,7 +232,19 @@ def run_pricing(inputs_or_case: Any, mechanism: str = "mmr", timeframe: str = "p
                 "pruned": pruned, "loop": loop, "stage": stage, "operate": operate,
                 "divisor": divisor, "compensation": compensation, "increment": increment}
     params = {"divisor": divisor, "compensation": compensation, "increment": increment}
+    modelled = rules.apply(inputs, structure)
+    blocks = DEFAULT_BLOCKS + rules.blocks()
+    if timeframe == "post" and schedule is None:
+        # Metered positions include the dispatch that happened; by default each member's
+        # individual optimum, which every path below (offers, alone, operation) then holds.
+        schedule = solve(build_model(modelled, "individual", blocks=blocks),
+                         replace(options, duals=False))
+    # One definition of "alone" for every mechanism: the individual optimum.
+    alone_result = individual_optimum(modelled, timeframe, schedule=schedule, blocks=blocks,
+                                      options=options)
+    alone = alone_result.costs["total"].reindex(list(modelled.members))
     loop_result = None
+    book = None
     if mechanism == "dual":
         pricing = dual_prices(inputs, timeframe, rules=rules, schedule=schedule, options=options)
     elif loop:
@@ -225,39 +254,37 @@ def run_pricing(inputs_or_case: Any, mechanism: str = "mmr", timeframe: str = "p
                                      options=options, final_stage=False)
         pricing = loop_result.pricing
     else:
-        modelled = rules.apply(inputs, structure)
-        flexible = len(modelled.batteries) or len(modelled.generators) or len(modelled.flexible)
-        if timeframe == "post" and (schedule is not None or flexible):
-            # Metered positions include the dispatch that happened: the schedule's (default:
-            # each member's individual optimum), which the operated run then holds too.
-            if schedule is None:
-                schedule = solve(build_model(modelled, "individual",
-                                             blocks=DEFAULT_BLOCKS + rules.blocks()),
-                                 replace(options, duals=False))
-            book = offers_from_result(schedule, modelled)
-        else:
-            book = offers_from_inputs(modelled)
+        # Offers are each member's position after its own assets, as alone.
+        book = offers_from_result(alone_result, modelled)
         pricing = price_book(book, mechanism, pruned, **params)
     price = loop_result.price if loop_result is not None else pricing.price
     collective = trades = None
     if operate:
         collective = run_collective(inputs, structure, stage, timeframe, rules=rules,
-                                    prices=price, schedule=schedule, options=options)
-        alone = collective.individual_costs
-        if alone is None:
-            alone = individual_costs(collective.inputs, timeframe, schedule=schedule,
-                                     blocks=DEFAULT_BLOCKS + rules.blocks(), options=options)
-        settlement = settle_result(collective.result, collective.inputs, price, alone=alone)
+                                    prices=price, schedule=schedule, alone=alone,
+                                    options=options)
+        settlement = settle_result(collective.result, collective.inputs, price, alone=alone,
+                                   stage=stage)
         accepted = _accepted_from_run(collective)
         if structure == "bilateral":
             trades = collective.trades()
         if loop_result is not None:
             loop_result.collective = collective
     else:
+        # Own asset and contract costs at the dispatch behind the book.
+        if book is not None:
+            source = alone_result
+        elif loop_result is not None:
+            source = loop_result.individual
+        else:
+            source = pricing.params["result"]
         settlement = settle(pricing, rules.grid_access_fee_per_kwh,
+                            other_costs=other_costs(source, modelled), alone=alone,
                             per_step_shares=rules.per_step_shares,
                             strictly_positive_shares=rules.strictly_positive_shares)
         accepted = pricing.accepted_frame()
+    settings["operation"] = (("collective_fair" if stage == "two" else "collective")
+                             if operate else "none (offers settled as accepted)")
     prices = pd.Series(np.asarray(price, dtype=float), index=inputs.time, name="price_per_kwh")
     return PricingResult(prices=prices, accepted=accepted, bills=settlement.bills,
                          settlement=settlement, pricing=pricing, collective=collective,

@@ -513,32 +513,82 @@ def _has_community_assets(cm: CommunityModel) -> bool:
 
 
 def _allocate(cm: CommunityModel, sol: xr.Dataset) -> xr.Dataset:
-    """Members' grid and pool flows from the aggregated optimum, kW.
+    """Members' grid and pool flows of a free-pool optimum, by one deterministic rule, kW.
 
-    Each tariff group's import goes to its members in proportion to their deficits (equally if
-    none has one), its export in proportion to surpluses; the rest of each member's position is
-    bought from or sold to the pool, so every member balance and the pool balance close.
+    The free pool makes the members' flows degenerate: in a step only the energy imported at
+    each import price and exported at each export price carries cost (which contracts it goes
+    through), so the rule below gives the same flows from the aggregated and the full model.
+
+    1. Each member's own position after its own assets: ``net = demand - supply`` (positive:
+       a deficit ``d``; negative: a surplus ``s``).
+    2. In every step, the energy imported at one import price is shared among the members
+       with that price in proportion to their deficits, the energy exported at one export
+       price among the members with that price in proportion to their surpluses. In a
+       single-tariff community this is the proportional pool split: every deficit member gets
+       the same fraction ``min(1, pool supply / deficit)`` of its deficit from the pool and
+       imports the rest, every surplus member sells the same fraction of its surplus. Members
+       that import (export) for the community while none of them has a deficit (surplus) share
+       that energy by load (generation), equally if none.
+    3. The rest of each member's position is bought from or sold to the pool, so every member
+       balance and the pool balance close.
     """
-    groups = cm.context.extra["tariff_group_of_member"]
-    onehot = np.eye(groups.max() + 1)[groups]  # (member, group)
+    members = pd.Index(cm.inputs.members, name="member")
+    inputs = cm.inputs
+    n_members, n_steps = len(members), len(sol["time"])
+
+    def member_array(da: xr.DataArray) -> np.ndarray:
+        return da.reindex(member=members).transpose("member", "time").values
+
     supply, demand = member_terms(sol, include_grid_pool=False)
-    net = (demand - supply).values  # > 0: the member needs energy
+    net = member_array(demand - supply)
     deficit, surplus = np.maximum(net, 0.0), np.maximum(-net, 0.0)
-    imp = sol["community_import"].values  # (group, time)
-    exp = sol["community_export"].values
-    size = onehot.sum(axis=0)[:, None]
+    if cm.aggregate:
+        # A tariff group's flow sits on its first member; the classes below spread it.
+        groups = np.asarray(cm.context.extra["tariff_group_of_member"])
+        first = np.array([np.flatnonzero(groups == k)[0] for k in range(groups.max() + 1)])
+        imp = np.zeros((n_members, n_steps))
+        exp = np.zeros((n_members, n_steps))
+        imp[first] = sol["community_import"].transpose("tariff_group", "time").values
+        exp[first] = sol["community_export"].transpose("tariff_group", "time").values
+    else:
+        imp, exp = member_array(sol["grid_import"]), member_array(sol["grid_export"])
+    steps = np.broadcast_to(np.arange(n_steps), (n_members, n_steps))
 
-    def share(weights: np.ndarray, total: np.ndarray) -> np.ndarray:
-        per_group = onehot.T @ weights
-        safe = np.where(per_group > 0, per_group, 1.0)
-        frac = np.where(per_group[groups] > 0, weights / safe[groups],
-                        1.0 / size[groups].repeat(weights.shape[1], axis=1))
-        return frac * total[groups]
+    def price_classes(price: np.ndarray) -> np.ndarray:
+        # Per step, members with the same price share a class id (flat index class * T + t).
+        order = np.argsort(price, axis=0, kind="stable")
+        ranked = np.take_along_axis(price, order, axis=0)
+        new = np.ones(ranked.shape, dtype=bool)
+        new[1:] = ranked[1:] != ranked[:-1]
+        cls = np.empty(order.shape, dtype=np.intp)
+        np.put_along_axis(cls, order, np.cumsum(new, axis=0) - 1, axis=0)
+        return cls * n_steps + steps
 
-    grid_import = share(deficit, imp)
-    grid_export = share(surplus, exp)
+    def class_total(values: np.ndarray, cls: np.ndarray) -> np.ndarray:
+        total = np.bincount(cls.ravel(), weights=values.ravel(), minlength=n_members * n_steps)
+        return total[cls]
+
+    def share(flow: np.ndarray, price: np.ndarray, weights: np.ndarray,
+              fallback: np.ndarray) -> np.ndarray:
+        cls = price_classes(price)
+        frac = np.zeros(flow.shape)
+        todo = np.ones(flow.shape, dtype=bool)
+        for w in (weights, fallback, np.ones(flow.shape)):
+            per_class = class_total(w, cls)
+            use = todo & (per_class > 0)
+            frac[use] = w[use] / per_class[use]
+            todo &= ~use
+        return frac * class_total(flow, cls)
+
+    load = member_array(inputs.load_kw)
+    generation = member_array(inputs.pv_kw + inputs.wind_kw)
+    grid_import = share(imp, member_array(inputs.import_price), deficit, load)
+    grid_export = share(exp, member_array(inputs.export_price), surplus, generation)
     pool_net = net - grid_import + grid_export
-    coords = {"member": sol["member"].values, "time": sol["time"].values}
+    # Round-off of the shares (and HiGHS's tolerances) must not turn into tiny pool trades.
+    scale = 1e-9 * max(1.0, float(np.abs(net).max(initial=0.0)))
+    pool_net = np.where(np.abs(pool_net) < scale, 0.0, pool_net)
+    coords = {"member": members, "time": sol["time"].values}
     dims = ("member", "time")
     sol["grid_import"] = xr.DataArray(grid_import, dims=dims, coords=coords)
     sol["grid_export"] = xr.DataArray(grid_export, dims=dims, coords=coords)
@@ -553,8 +603,48 @@ def _settle(cm: CommunityModel, sol: xr.Dataset, duals: xr.Dataset, costs: pd.Da
     Pool trades clear at the pool price (the dual of ``pool_balance``): a buyer pays it on what
     it buys, a seller gets it on what reaches the pool after loss. A bilateral trade clears at
     the buyer's marginal price (the dual of its ``power_balance``). Both balance the budget.
+
+    A full model of a free pool first gets its members' grid and pool flows re-allocated by
+    :func:`_allocate`, so its bills do not depend on which optimal vertex HiGHS returned and
+    equal those of the aggregated model.
     """
+
+    def degenerate_free_pool() -> bool:
+        """Whether a full (not aggregated) pool model has the free pool's degenerate member flows.
+
+        True when the aggregation's conditions hold for the inputs and no constraint besides the
+        member and pool balances involves a member's grid or pool flow (e.g. a contracted-power
+        limit), so re-allocating them by :func:`_allocate` keeps the solution feasible and optimal.
+        """
+        from gridshare.model.build import aggregation_blockers
+
+        if cm.aggregate or cm.inputs.exchange != "pool" or len(cm.inputs.members) < 2:
+            return False
+        if aggregation_blockers(cm.inputs, "collective"):
+            return False
+        m = cm.model
+        flows = ("grid_import", "grid_export", "pool_buy", "pool_sell")
+        if any(name not in m.variables for name in flows):
+            return False
+        labels = np.concatenate([m.variables[n].labels.values.ravel() for n in flows])
+        labels = labels[labels >= 0]
+        for name in m.constraints:
+            if name in ("power_balance", "pool_balance"):
+                continue
+            if np.isin(m.constraints[name].vars.values, labels).any():
+                return False
+        return True
+
     dt = cm.inputs.step_hours
+    if degenerate_free_pool():
+        # The same flows as the aggregated model would report, with the member costs to match.
+        _allocate(cm, sol)
+        ip, ep = cm.inputs.import_price, cm.inputs.export_price
+        members = list(costs.index)
+        costs["import"] = (sol["grid_import"] * ip * dt).sum("time").reindex(
+            member=members).to_numpy()
+        costs["export_revenue"] = -(sol["grid_export"] * ep * dt).sum("time").reindex(
+            member=members).to_numpy()
     if "pool_buy" in sol and "pool_balance" in duals:
         price = duals["pool_balance"]
         keep = 1.0 - cm.inputs.pool_loss
