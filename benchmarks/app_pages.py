@@ -19,60 +19,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from gridshare.app import PAGES
+from gridshare.app import PAGES, server
 
 ROOT = Path(__file__).resolve().parents[1]
-MAIN = ROOT / "src" / "gridshare" / "app" / "main.py"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 TARGET_S = 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"streamlit exited with {server.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop_server(server)
-    raise SystemExit(f"streamlit did not answer /_stcore/health within 60 s; see {log}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=5)
 
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -142,9 +99,9 @@ def main() -> None:
              for i, (file, title, _) in enumerate(PAGES)
              if (ROOT / "src" / "gridshare" / "app" / "views" / file).is_file()
              and (not wanted or Path(file).stem in wanted)]
-    port = free_port()
+    port = server.free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"gridshare-app-bench-{port}.log"
-    server = start_server(port, log)
+    app = server.start(port, log, cwd=ROOT)
     rows = []
     timeout_ms = int(args.timeout * 1000)
     try:
@@ -165,7 +122,7 @@ def main() -> None:
                       f"cached navigation {rows[-1][4]:.2f} s", flush=True)
             browser.close()
     finally:
-        stop_server(server)
+        server.stop(app)
 
     print()
     print(f"| page | first visit (s) | cached full load (s) | cached sidebar navigation (s) | "
@@ -175,6 +132,7 @@ def main() -> None:
         print(f"| {title} (`{name}`) | {first:.2f} | {full:.2f} | {click:.2f} | "
               f"{'met' if max(full, click) < TARGET_S else 'MISSED'} |")
     print(f"\ncached figures: median of {args.visits} visits after the first computation")
+
 
 if __name__ == "__main__":
     main()

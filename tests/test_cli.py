@@ -222,3 +222,40 @@ def test_optimize_and_explain_round_trip(tmp_path):
     assert explained.exit_code == 0
     assert "power_balance" in explained.stdout
     assert invoke("explain", out, "--member", "nobody", "--step", "0").exit_code == 2
+
+
+def test_app_runs_streamlit_on_the_requested_port(monkeypatch):
+    # the command is checked, not run: the browser test starts a real server
+    import subprocess
+
+    seen = {}
+
+    def fake_call(command):
+        seen["command"] = command
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", fake_call)
+    out = runner.invoke(app, ["app", "--port", "8555", "--host", "127.0.0.1"])
+    assert out.exit_code == 0, out.output
+    command = seen["command"]
+    assert command[command.index("--server.port") + 1] == "8555"
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert command[command.index("run") + 1].endswith("app/main.py")
+    assert "http://127.0.0.1:8555" in out.output
+
+
+def test_benchmark_and_report_through_the_cli(tmp_path):
+    # 4 scenarios (one per tariff), serial: the printed best cost is the stored ranking's first row
+    out = runner.invoke(app, ["benchmark", "--scenarios", "4", "--executor", "serial",
+                              "--out", str(tmp_path / "run")])
+    assert out.exit_code == 0, out.output
+    ranking = pd.read_parquet(tmp_path / "run" / "tables" / "rankings.parquet")
+    assert len(ranking) == 4 and ranking["rank"].min() == 1
+    assert f"{ranking['community_cost'].iloc[0]:.3f}" in out.output
+    assert (tmp_path / "run" / "report" / "report.pdf").is_file()
+    again = runner.invoke(app, ["report", str(tmp_path / "run"), "--format", "html"])
+    assert again.exit_code == 0 and (tmp_path / "run" / "report" / "report.html").is_file()
+    bad = runner.invoke(app, ["report", str(tmp_path / "nowhere")])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    wrong = runner.invoke(app, ["benchmark", "--executor", "gpu", "--out", str(tmp_path / "x")])
+    assert wrong.exit_code == 2 and "process, serial or dask" in wrong.output

@@ -434,12 +434,10 @@ def web_app(
     """Start the web app (Streamlit) on http://HOST:PORT."""
     import subprocess
 
-    main_py = Path(__file__).resolve().parent / "app" / "main.py"
+    from gridshare.app.server import streamlit_command
+
     console.print(f"gridshare app on http://{host}:{port}  (Ctrl+C stops it)")
-    command = [sys.executable, "-m", "streamlit", "run", str(main_py),
-               "--server.port", str(port), "--server.address", host,
-               "--server.headless", str(not open_browser).lower(),
-               "--browser.gatherUsageStats", "false"]
+    command = streamlit_command(port, host, headless=not open_browser)
     try:
         raise typer.Exit(subprocess.call(command))
     except KeyboardInterrupt:

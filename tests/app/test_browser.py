@@ -7,22 +7,14 @@ Starts ``streamlit run`` on a free local port, drives Debian's chromium through 
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gridshare.app import PAGES
+from gridshare.app import PAGES, server
 
 ROOT = Path(__file__).resolve().parents[2]
-MAIN = ROOT / "src" / "gridshare" / "app" / "main.py"
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,47 +32,19 @@ except ImportError:  # pragma: no cover - playwright is a test dependency
     pytest.skip("playwright is not installed (pip install playwright)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> Iterator[str]:
     """A running app on a free port; the server (and its process group) is always stopped."""
-    port = free_port()
+    port = server.free_port()
     log = tmp_path_factory.mktemp("app") / "streamlit.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(MAIN), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer /_stcore/health in 60 s:\n{log.read_text()}")
-            time.sleep(0.5)
-        yield url
+        running = server.start(port, log, cwd=ROOT)
+    except server.ServerError as exc:
+        pytest.fail(f"{exc}:\n{log.read_text()}")
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=5)
+        server.stop(running)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import copy
 from pathlib import Path
 
 import pytest
+from _apptest import metrics, run_page
 from streamlit.testing.v1 import AppTest
 
 from gridshare.case import case_to_dict, load_case, validate_case
@@ -20,18 +21,11 @@ from gridshare.profiles.members import energy_summary, member_profiles
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-PAGE = str(ROOT / "src" / "gridshare" / "app" / "views" / "home.py")
 
 
 def home() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("home.py")
 
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def errors(at: AppTest) -> str:

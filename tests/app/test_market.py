@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _apptest import metrics, run_page
 from streamlit.testing.v1 import AppTest
 
 from gridshare.case import load_case
@@ -17,7 +18,6 @@ from gridshare.market.run import rules_from_case, run_pricing
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "rec_lem_community.yaml"
-PAGE = str(ROOT / "src" / "gridshare" / "app" / "views" / "market.py")
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +30,8 @@ def pricing(case, mechanism="mmr", timeframe="pre", structure="pool"):
 
 
 def page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("market.py")
 
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def expected(result) -> dict[str, str]:

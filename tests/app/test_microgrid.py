@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _apptest import metrics
 from streamlit.testing.v1 import AppTest
 
 from gridshare.microgrid import load_microgrid_case, run_dispatch, run_powerflow
@@ -40,9 +41,6 @@ def page() -> AppTest:
     assert not at.exception, at.exception
     return at
 
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def frame_with(at: AppTest, column: str):

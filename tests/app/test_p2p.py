@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _apptest import metrics, run_page
 from streamlit.testing.v1 import AppTest
 
 from gridshare.case import load_case
@@ -20,7 +21,6 @@ from gridshare.community import run_simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "community_households.yaml"
-PAGE = str(ROOT / "src" / "gridshare" / "app" / "views" / "p2p.py")
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +35,8 @@ def greedy(case):
 
 
 def page() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page("p2p.py")
 
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def headline(summary: dict, currency: str = "EUR") -> dict[str, str]:
