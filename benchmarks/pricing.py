@@ -8,9 +8,13 @@ tariff groups. Net load sets one buy or one sell offer per member and step.
 Timed, for each mechanism (crossing value, MMR, SDR, SDRC) in full and pruned form:
 
 - ``prices + accepted per member`` (the headline): :func:`gridshare.market.price_book` on a
-  prebuilt :class:`OfferBook` and the (step, member) float64 arrays of every member's accepted
-  buy and sell kWh (``Pricing.buy_kwh`` / ``sell_kwh``, what ``run_pricing`` bills and reports
-  from), as the loop returns a price and every offer's accepted kWh per step;
+  prebuilt :class:`OfferBook` and the (step, member) float64 array of every member's accepted
+  kWh (``Pricing.accepted_kwh``: + bought, - sold; a member has one net position per step, so
+  it is a buyer or a seller and one signed array carries both sides; ``buy_kwh`` / ``sell_kwh``
+  are derived from it on request), as the loop returns a price and every offer's accepted kWh
+  per step. The tariff-group sums are computed once per book and shared by all mechanisms,
+  so the best of ``--repeat`` runs on a prebuilt book does not include them (``build inside``
+  does, on every run);
 - ``prices + group shares``: the same without expanding the shares per tariff group and step
   into member arrays (for reference only);
 - ``build inside``: building the book from the net-load and price arrays, pricing, and the
@@ -233,14 +237,16 @@ def main() -> None:
 
             def per_member(m=mechanism, p=pruned, kw=params):
                 r = price_book(book, m, p, **kw)
-                return r, r.buy_kwh, r.sell_kwh
+                return r, r.accepted_kwh
 
             def build_inside(m=mechanism, p=pruned, kw=params):
                 b = offers_from_net_load(net, ip, ep, members=names)
                 r = price_book(b, m, p, **kw)
-                return r, r.buy_kwh, r.sell_kwh
+                return r, r.accepted_kwh
 
-            t_arr, (result, acc_b, acc_s) = best_of(per_member, args.repeat)
+            t_arr, (result, accepted) = best_of(per_member, args.repeat)
+            acc_b, acc_s = result.buy_kwh, result.sell_kwh  # derived from accepted, untimed
+            np.testing.assert_array_equal(acc_b - acc_s, accepted)
             t_vec, _ = best_of(shares, args.repeat)
             t_in, _ = best_of(build_inside, args.repeat)
 

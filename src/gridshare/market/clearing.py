@@ -35,13 +35,22 @@ class ColumnBook:
 
 def column_book(book: OfferBook) -> ColumnBook:
     """The book as sortable columns: one per tariff group when fewer groups than members."""
+    # The group sums are the one full pass over the book; every mechanism and form reuses them.
+    cached = book._cache.get("columns")
+    if cached is None:
+        cached = book._cache["columns"] = _column_book(book)
+    return cached
+
+
+def _column_book(book: OfferBook) -> ColumnBook:
     n_groups = book.n_groups
     if n_groups >= book.n_members:
         return ColumnBook(book.buy_kwh, book.buy_value, book.sell_kwh, book.sell_value, None)
     onehot = np.zeros((book.n_members, n_groups))
     onehot[np.arange(book.n_members), book.groups] = 1.0
     first = np.unique(book.groups, return_index=True)[1]
-    # Members of a group have identical values, so summing their amounts loses nothing.
+    # Members of a group have identical values, so summing their amounts loses nothing; a matrix
+    # product with the (member, group) indicator reads each array once, in either memory order.
     return ColumnBook(book.buy_kwh @ onehot, book.buy_value[:, first], book.sell_kwh @ onehot,
                     book.sell_value[:, first], book.groups)
 

@@ -14,7 +14,7 @@ member, which is what makes a year of 1,000 members cheap to price.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -135,6 +135,13 @@ class OfferBook:
         Value of each buy / sell offer, currency/kWh, shape (step, member).
     groups : numpy.ndarray
         Tariff group of each member (identical value series), shape (member,).
+    net_kwh : numpy.ndarray or None
+        ``buy_kwh - sell_kwh``, kWh, (step, member), when every member offers on one side at most
+        in each step (books built from net loads); None otherwise. Pricing then returns one
+        signed accepted-kWh array instead of two.
+
+    A book's arrays are read as given and never written; treat them as read-only, since the
+    tariff-group sums are computed once per book and reused.
     """
 
     time: pd.Index
@@ -144,6 +151,9 @@ class OfferBook:
     buy_value: np.ndarray
     sell_value: np.ndarray
     groups: np.ndarray
+    net_kwh: np.ndarray | None = None
+    # Results derived once per book and shared by every mechanism (e.g. the tariff-group sums).
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_steps(self) -> int:
@@ -162,13 +172,14 @@ class OfferBook:
 
     def with_amounts(self, buy_kwh: np.ndarray, sell_kwh: np.ndarray) -> OfferBook:
         """The same book (values, groups) with other amounts, kWh (e.g. only accepted offers)."""
-        return replace(self, buy_kwh=buy_kwh, sell_kwh=sell_kwh)
+        return replace(self, buy_kwh=buy_kwh, sell_kwh=sell_kwh, net_kwh=None)
 
     def select_steps(self, steps: np.ndarray) -> OfferBook:
         """The book restricted to some steps (boolean mask or integer positions)."""
         return replace(self, time=self.time[steps], buy_kwh=self.buy_kwh[steps],
                        sell_kwh=self.sell_kwh[steps], buy_value=self.buy_value[steps],
-                       sell_value=self.sell_value[steps])
+                       sell_value=self.sell_value[steps],
+                       net_kwh=None if self.net_kwh is None else self.net_kwh[steps])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per offer: ``step``, ``member``, ``side``, ``kwh``, ``value``."""
@@ -184,7 +195,7 @@ class OfferBook:
 
 def make_book(buy_kwh: Any, sell_kwh: Any, buy_value: Any, sell_value: Any, *,
               members: Sequence[str] | None = None, time: Sequence[Any] | None = None,
-              groups: Any = None) -> OfferBook:
+              groups: Any = None, net_kwh: np.ndarray | None = None) -> OfferBook:
     """An offer book from arrays laid out (step, member).
 
     Parameters
@@ -199,6 +210,9 @@ def make_book(buy_kwh: Any, sell_kwh: Any, buy_value: Any, sell_value: Any, *,
         Step labels; default ``0, 1, ...``.
     groups : array_like of int, optional
         Tariff group of each member; found from the values when not given.
+    net_kwh : numpy.ndarray, optional
+        ``buy_kwh - sell_kwh`` when no member offers on both sides in a step, kWh (the caller
+        vouches for it; :func:`offers_from_net_load` passes it).
 
     Returns
     -------
@@ -245,8 +259,11 @@ def make_book(buy_kwh: Any, sell_kwh: Any, buy_value: Any, sell_value: Any, *,
         first = np.unique(group_of, return_index=True)[1]
         if not _same_as(bval, sval, first[np.searchsorted(np.unique(group_of), group_of)]):
             raise ValueError("groups must join only members with identical buy and sell values")
+    if net_kwh is not None and np.shape(net_kwh) != shape:
+        raise ValueError(f"net_kwh must have shape (step, member) = {shape}; got "
+                         f"{np.shape(net_kwh)}")
     return OfferBook(time=time_index, members=member_index, buy_kwh=buy, sell_kwh=sell,
-                     buy_value=bval, sell_value=sval, groups=group_of)
+                     buy_value=bval, sell_value=sval, groups=group_of, net_kwh=net_kwh)
 
 
 def offers_from_net_load(net_load_kwh: Any, import_price: Any, export_price: Any, *,
@@ -283,8 +300,9 @@ def offers_from_net_load(net_load_kwh: Any, import_price: Any, export_price: Any
     import_price = _as_matrix(import_price, "import_price", net.shape)
     export_price = _as_matrix(export_price, "export_price", net.shape)
     buy = np.maximum(net, 0.0)
+    # One offer per member and step, so the signed net load carries both sides.
     return make_book(buy, buy - net, import_price, export_price,
-                     members=members, time=time, groups=groups)
+                     members=members, time=time, groups=groups, net_kwh=net)
 
 
 def offers_from_inputs(inputs: Any) -> OfferBook:

@@ -68,6 +68,96 @@ def expand_columns(fraction: np.ndarray, column_of_member: np.ndarray,
     return np.multiply(out, amount, out=out)  # in place: one (step, member) allocation
 
 
+BLOCK_BYTES = 1 << 20
+"""Size of the blocks :func:`expand_signed` works in, bytes: small enough to stay in cache."""
+
+
+def expand_signed(buy_fraction: np.ndarray, sell_fraction: np.ndarray,
+                  column_of_member: np.ndarray | None, buy_kwh: np.ndarray, sell_kwh: np.ndarray,
+                  workers: int = 1, block_bytes: int = BLOCK_BYTES) -> np.ndarray:
+    """Signed accepted kWh of every member, (step, member): + bought, - sold.
+
+    ``buy share of its column x buy offer - sell share x sell offer``. When a member offers on
+    one side only (a book built from net loads), one of the two terms is zero, so each entry is
+    exactly that side's accepted kWh with its sign.
+
+    Parameters
+    ----------
+    buy_fraction, sell_fraction : numpy.ndarray
+        Accepted share per step and column, (step, column), in [0, 1].
+    column_of_member : numpy.ndarray or None
+        Column of each member; None when the columns are the members.
+    buy_kwh, sell_kwh : numpy.ndarray
+        Offered energy, kWh, (step, member), both in the same memory order.
+    workers : int
+        Threads sharing the work (numpy releases the GIL in the block operations).
+    block_bytes : int
+        Size of the blocks the work is done in, bytes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Accepted kWh, (step, member), in the memory order of ``buy_kwh``.
+
+    Examples
+    --------
+    >>> expand_signed(np.array([[0.5, 1.0]]), np.array([[1.0, 0.25]]), np.array([0, 1, 1]),
+    ...               np.array([[2.0, 0.0, 1.0]]), np.array([[0.0, 4.0, 0.0]])).tolist()
+    [[1.0, -1.0, 1.0]]
+    """
+    if int(workers) < 1 or int(block_bytes) < 8:
+        raise ValueError(f"workers must be >= 1 and block_bytes >= 8; got workers={workers}, "
+                         f"block_bytes={block_bytes}")
+    if column_of_member is None:
+        return buy_fraction * buy_kwh - sell_fraction * sell_kwh
+    out = np.empty_like(buy_kwh, dtype=float)  # order "K": same layout as the book
+    member_major = buy_kwh.flags.f_contiguous and not buy_kwh.flags.c_contiguous
+    if member_major and not sell_kwh.flags.f_contiguous:
+        sell_kwh = np.asfortranarray(sell_kwh)
+    elif not member_major and not sell_kwh.flags.c_contiguous:
+        sell_kwh = np.ascontiguousarray(sell_kwh)
+    if member_major:
+        # A block is some members' whole series; the share rows of their groups are gathered
+        # from the (group, step) tables, which stay in cache.
+        buy, sell, dst = buy_kwh.T, sell_kwh.T, out.T
+        tables = (np.ascontiguousarray(buy_fraction.T), np.ascontiguousarray(sell_fraction.T))
+
+        def gather(table: np.ndarray, lo: int, hi: int, into: np.ndarray) -> None:
+            np.take(table, column_of_member[lo:hi], axis=0, out=into)
+    else:
+        buy, sell, dst = np.ascontiguousarray(buy_kwh), sell_kwh, out
+        tables = (buy_fraction, sell_fraction)
+
+        def gather(table: np.ndarray, lo: int, hi: int, into: np.ndarray) -> None:
+            np.take(table[lo:hi], column_of_member, axis=1, out=into)
+
+    n_rows, n_cols = buy.shape
+    rows = max(1, block_bytes // (8 * max(1, n_cols)))
+
+    def run(first: int, last: int) -> None:
+        # Each block goes through memory once (read both offers, write the result); the shares
+        # and products stay in cache. Arithmetic, not a masked select: several times faster on
+        # mixed signs, and exact, as one of the two products is zero for a one-sided offer.
+        bought = np.empty((rows, n_cols))
+        sold = np.empty((rows, n_cols))
+        for lo in range(first, last, rows):
+            hi = min(lo + rows, last)
+            b, s_ = bought[:hi - lo], sold[:hi - lo]
+            gather(tables[0], lo, hi, b)
+            np.multiply(b, buy[lo:hi], out=b)
+            gather(tables[1], lo, hi, s_)
+            np.multiply(s_, sell[lo:hi], out=s_)
+            np.subtract(b, s_, out=dst[lo:hi])
+
+    if workers <= 1 or n_rows < 2 * rows:
+        run(0, n_rows)
+    else:
+        bounds = np.linspace(0, n_rows, workers + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, bounds[:-1], bounds[1:]))
+    return out
+
+
 # --- results -----------------------------------------------------------------------------------
 
 class Pricing:
@@ -89,7 +179,8 @@ class Pricing:
         The mechanism's parameters.
     buy_fraction, sell_fraction : numpy.ndarray
         Accepted share of each offer, per step and column (tariff group, or member when
-        ``column_of_member`` is None); :attr:`buy_kwh` and :attr:`sell_kwh` expand them.
+        ``column_of_member`` is None); :attr:`accepted_kwh` (signed), :attr:`buy_kwh` and
+        :attr:`sell_kwh` expand them, each on first use.
     """
 
     def __init__(self, mechanism: str, pruned: bool, price: np.ndarray, book: OfferBook,
@@ -118,8 +209,8 @@ class Pricing:
                                  f"{np.shape(arr)}")
         out = cls(mechanism, False, np.asarray(price, dtype=float), book, np.zeros(shape),
                   np.zeros(shape), None, np.zeros(book.n_steps, dtype=bool), params)
-        out.__dict__["_accepted"] = (np.asarray(buy_kwh, dtype=float),
-                                     np.asarray(sell_kwh, dtype=float))
+        out.__dict__["_sides"] = (np.asarray(buy_kwh, dtype=float),
+                                  np.asarray(sell_kwh, dtype=float))
         return out
 
     def __repr__(self) -> str:
@@ -131,11 +222,33 @@ class Pricing:
             return fraction * amount
         return expand_columns(fraction, self.column_of_member, amount)
 
-    def _member_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def _workers(self) -> int:
+        return 2 if self.book.buy_kwh.size >= PARALLEL_ELEMENTS else 1
+
+    @cached_property
+    def accepted_kwh(self) -> np.ndarray:
+        """Accepted energy of each member, kWh, (step, member): + bought, - sold.
+
+        ``buy_kwh - sell_kwh``. On a book of one-sided offers (built from net loads) this is
+        the one array computed, and :attr:`buy_kwh` and :attr:`sell_kwh` are derived from it
+        when asked for.
+        """
+        if "_sides" in self.__dict__:
+            buy, sell = self._sides
+            return buy - sell
+        return expand_signed(self.buy_fraction, self.sell_fraction, self.column_of_member,
+                             self.book.buy_kwh, self.book.sell_kwh, self._workers())
+
+    @cached_property
+    def _sides(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.book.net_kwh is not None:
+            signed = self.accepted_kwh
+            # where, not maximum: the other side's entries are an exact +0.0
+            return np.where(signed > 0, signed, 0.0), np.where(signed < 0, -signed, 0.0)
         # Both sides at once: on a large book each side is bound by memory traffic, so the two
         # run side by side in threads (numpy releases the GIL in take and multiply).
         book = self.book
-        if book.buy_kwh.size < PARALLEL_ELEMENTS:
+        if self._workers() == 1:
             return (self._expand(self.buy_fraction, book.buy_kwh),
                     self._expand(self.sell_fraction, book.sell_kwh))
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -143,19 +256,15 @@ class Pricing:
             buy = self._expand(self.buy_fraction, book.buy_kwh)
             return buy, sell.result()
 
-    @cached_property
-    def _accepted(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._member_arrays()
-
     @property
     def buy_kwh(self) -> np.ndarray:
         """Accepted energy of each member's buy offer, kWh, shape (step, member)."""
-        return self._accepted[0]
+        return self._sides[0]
 
     @property
     def sell_kwh(self) -> np.ndarray:
         """Accepted energy of each member's sell offer, kWh, shape (step, member)."""
-        return self._accepted[1]
+        return self._sides[1]
 
     @property
     def prices(self) -> pd.Series:
@@ -165,6 +274,8 @@ class Pricing:
     @property
     def traded_kwh(self) -> np.ndarray:
         """Energy traded in the local market per step, kWh."""
+        if "_sides" not in self.__dict__ and self.book.net_kwh is not None:
+            return np.maximum(self.accepted_kwh, 0.0).sum(axis=1)
         return self.buy_kwh.sum(axis=1)
 
     def accepted_frame(self) -> pd.DataFrame:
