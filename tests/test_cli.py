@@ -259,3 +259,10 @@ def test_benchmark_and_report_through_the_cli(tmp_path):
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     wrong = runner.invoke(app, ["benchmark", "--executor", "gpu", "--out", str(tmp_path / "x")])
     assert wrong.exit_code == 2 and "process, serial or dask" in wrong.output
+    docx = runner.invoke(app, ["report", str(tmp_path / "run"), "--format", "docx"])
+    assert docx.exit_code == 2 and "--format must be one of pdf" in docx.output
+    # a data folder that is not there: a message, and no empty run directory left behind
+    missing = runner.invoke(app, ["benchmark", "--data", str(tmp_path / "none"),
+                                  "--out", str(tmp_path / "y")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert not (tmp_path / "y").exists()

@@ -418,6 +418,10 @@ def report(
     """Write a report (PDF, XLSX, HTML) or table exports of a benchmark run."""
     from gridshare.report.build import build_report
 
+    formats = ("pdf", "xlsx", "html", "json", "csv", "parquet")
+    if format not in formats:
+        raise ValueError(f"--format must be one of {', '.join(formats)}; got {format!r}")
+
     for path in build_report(run_dir, format):
         console.print(f"wrote {path}")
 

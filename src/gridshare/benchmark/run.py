@@ -135,13 +135,14 @@ def run_benchmark(out: str | Path, n_scenarios: int = 20, *, seed: int = 0,
     """
     started = _time.perf_counter()
     out = Path(out)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
     if n_scenarios < 1:
         raise ValueError(f"n_scenarios must be >= 1; got {n_scenarios}")
     if rapid_eval < 0 or training_scenarios < 0 or verify_top < 0:
         raise ValueError("rapid_eval, training_scenarios and verify_top must be >= 0")
     if community is None:
         community = read_community(community_dir) if community_dir is not None else default_community()
+    # only once the inputs are known good, so a bad --data leaves no empty run behind
+    (out / "tables").mkdir(parents=True, exist_ok=True)
     train_surrogate = train_surrogate or rapid_eval > 0
     where = scheduler if scheduler else executor
     sweep_kw = {"executor": where, "workers": workers, "progress": progress}
