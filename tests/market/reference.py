@@ -2,7 +2,9 @@
 
 The crossing value is found with a literal pointer walk over value levels (offers of equal value
 merged), not with the package's vectorised max-min formula; MMR and SDR apply their formulas to
-plain Python lists. Used by the tests and by ``benchmarks/pricing.py``.
+plain Python lists. Used by the tests. ``benchmarks/pricing.py`` keeps its own timed loop (which
+also shares tied levels pro rata per member); ``test_pricing_benchmark_reference.py`` checks that
+loop against the package step by step.
 """
 
 from __future__ import annotations
